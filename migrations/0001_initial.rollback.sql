@@ -1,0 +1,25 @@
+-- Undo 0001_initial: drop everything it created, dependents first.
+drop function if exists ensure_series_partitions(integer, integer);
+drop function if exists ensure_series_partition(timestamptz);
+drop table if exists trade_logs cascade;
+drop table if exists equity_curves cascade;
+drop table if exists hyperparameter_results cascade;
+drop function if exists hyperparameter_results_stamp_finished();
+drop table if exists data_snapshots cascade;
+drop table if exists model_artifacts cascade;
+drop table if exists model_version_transitions cascade;
+drop table if exists model_versions cascade;
+drop function if exists model_versions_audit();
+drop function if exists model_versions_protect_production();
+drop table if exists models cascade;
+drop table if exists configurations cascade;
+drop table if exists runs cascade;
+drop function if exists runs_stamp_times();
+drop table if exists experiments cascade;
+drop table if exists status_transitions cascade;
+drop function if exists enforce_status_transition();
+drop function if exists jsonb_is_number_map(jsonb);
+drop function if exists set_updated_at();
+drop function if exists uuid_v7_time(uuid);
+drop function if exists uuid_v7_floor(timestamptz);
+drop function if exists uuid_v7(timestamptz);

@@ -1,0 +1,366 @@
+"""Connections: the pool, transactions, error mapping and retries.
+
+One :class:`Database` owns one psycopg_pool ``ConnectionPool``. Connections are
+in autocommit mode, so a read is one round trip; writes go through
+:meth:`Database.transaction`, which opens a real transaction, and a nested
+``transaction()`` in the same context is a savepoint. :meth:`Database.write`
+and :meth:`Database.read` run a function in a transaction (or connection) and
+retry transient failures with bounded exponential backoff (tenacity). A failure
+while COMMIT is in flight is never retried: its outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+import tenacity
+from psycopg import errors as pgerrors
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from resultsdb import embedded
+from resultsdb.config import Settings, mask_url, url_password
+from resultsdb.errors import (
+    AlreadyExists,
+    CommitOutcomeUnknown,
+    ConstraintViolation,
+    DatabaseError,
+    DatabaseUnavailable,
+    InvalidInput,
+    InvalidTransition,
+    ProtectedRow,
+    ReferenceNotFound,
+    ResultsDBError,
+    StillReferenced,
+    Timeout,
+    TransientError,
+)
+from resultsdb.records import ConstraintInfo
+from resultsdb.registry import Registry, default_registry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Connection = psycopg.Connection[Any]
+
+_current: contextvars.ContextVar[tuple[Database, Connection] | None] = contextvars.ContextVar(
+    "resultsdb_transaction", default=None
+)
+
+
+def resolve_conninfo(settings: Settings) -> str:
+    """The libpq connection string for these settings, starting the embedded server if needed."""
+    if settings.url is not None:
+        url = settings.url.get_secret_value()
+        # Accept SQLAlchemy/yoyo-style driver suffixes: postgresql+psycopg://
+        return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
+    info = embedded.start(settings.data_dir)
+    ensure_database(info.conninfo(), settings.database)
+    return info.conninfo(settings.database)
+
+
+def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
+    """Create database ``name`` if it does not exist; True when created."""
+    reg = registry or default_registry()
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        if reg.scalar(conn, "database_exists", name=name):
+            return False
+        try:
+            reg.execute(conn, "create_database", identifiers={"name": name})
+        except pgerrors.DuplicateDatabase:
+            return False  # created concurrently
+        return True
+
+
+class Database:
+    """A pool of connections to one PostgreSQL database, plus the query registry."""
+
+    def __init__(self, settings: Settings | None = None, *, url: str | None = None,
+                 registry: Registry | None = None) -> None:
+        if url is not None:
+            settings = (settings or Settings()).model_copy(update={"url": url})
+            settings = Settings.model_validate(settings.model_dump())
+        self.settings = settings or Settings()
+        self.registry = registry or default_registry()
+        self.registry.slow_query_ms = self.settings.slow_query_ms
+        self._conninfo: str | None = None
+        self._pool: ConnectionPool[Connection] | None = None
+        self._constraints: dict[str, ConstraintInfo] | None = None
+
+    def __repr__(self) -> str:
+        return f"Database({self.masked_url})"
+
+    @property
+    def masked_url(self) -> str:
+        if self.settings.url is not None:
+            return mask_url(self.settings.url.get_secret_value())
+        return f"embedded:{self.settings.data_dir}/pgdata/{self.settings.database}"
+
+    @property
+    def conninfo(self) -> str:
+        """The connection string (may hold a password: never log it)."""
+        if self._conninfo is None:
+            self._conninfo = resolve_conninfo(self.settings)
+        return self._conninfo
+
+    # -- pool -----------------------------------------------------------------------
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        options = f"-c TimeZone=UTC -c statement_timeout={s.statement_timeout_ms}"
+        return {
+            "autocommit": True,
+            "application_name": s.application_name,
+            "connect_timeout": s.connect_timeout,
+            "options": options,
+            "prepare_threshold": s.prepare_threshold,
+        }
+
+    @property
+    def pool(self) -> ConnectionPool[Connection]:
+        if self._pool is None:
+            self.open()
+        assert self._pool is not None
+        return self._pool
+
+    def open(self) -> Database:
+        if self._pool is not None:
+            return self
+        s = self.settings
+        pool: ConnectionPool[Connection] = ConnectionPool(
+            self.conninfo,
+            min_size=s.pool_min_size,
+            max_size=s.pool_max_size,
+            timeout=s.pool_timeout,
+            kwargs=self._connect_kwargs(),
+            check=ConnectionPool.check_connection,  # the spec's pre-ping
+            reconnect_timeout=max(60.0, s.pool_timeout),
+            name="resultsdb",
+            open=False,
+        )
+        try:
+            pool.open(wait=s.pool_min_size > 0, timeout=float(s.connect_timeout))
+        except PoolTimeout:
+            pool.close(timeout=0)
+            raise self._unreachable() from None
+        self._pool = pool
+        return self
+
+    def _unreachable(self) -> DatabaseUnavailable:
+        """Say why the server cannot be reached, from one direct attempt."""
+        try:
+            psycopg.connect(self.conninfo, **self._connect_kwargs()).close()
+            reason = "connections time out"
+        except psycopg.Error as exc:
+            reason = self._scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+        return DatabaseUnavailable(f"cannot connect to {self.masked_url}: {reason}")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> Database:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connections and transactions ----------------------------------------------
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """An autocommit connection (or the current transaction's); errors mapped."""
+        current = _current.get()
+        if current is not None and current[0] is self:
+            yield current[1]
+            return
+        with self._mapped_errors(), self._getconn() as conn:
+            yield conn
+
+    @contextmanager
+    def _getconn(self) -> Iterator[Connection]:
+        try:
+            ctx = self.pool.connection()
+            conn = ctx.__enter__()
+        except PoolTimeout:
+            stats = self.pool.get_stats()
+            if stats.get("pool_size", 0) == 0:
+                raise self._unreachable() from None
+            raise Timeout(
+                f"no connection free within {self.settings.pool_timeout:g}s "
+                f"(pool_max_size={self.settings.pool_max_size})"
+            ) from None
+        try:
+            yield conn
+        except BaseException as exc:
+            ctx.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        else:
+            ctx.__exit__(None, None, None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction; inside another one of this database, a savepoint.
+
+        Commits when the block ends, rolls back when it raises. psycopg errors
+        leave as :mod:`resultsdb.errors`.
+        """
+        current = _current.get()
+        if current is not None and current[0] is self:
+            conn = current[1]
+            with self._mapped_errors(), conn.transaction():
+                yield conn
+            return
+        with self._mapped_errors(), self._getconn() as conn:
+            token = _current.set((self, conn))
+            body_done = False
+            try:
+                with conn.transaction():
+                    yield conn
+                    body_done = True
+            except psycopg.OperationalError as exc:
+                if body_done and conn.broken:
+                    raise CommitOutcomeUnknown(
+                        "the connection broke during COMMIT; the transaction may or may not "
+                        f"have been stored ({self._scrub(str(exc).strip())})"
+                    ) from exc
+                raise
+            finally:
+                _current.reset(token)
+
+    def in_transaction(self) -> bool:
+        current = _current.get()
+        return current is not None and current[0] is self
+
+    def _retrying(self) -> tenacity.Retrying:
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((TransientError, DatabaseUnavailable)),
+            stop=tenacity.stop_after_attempt(self.settings.retry_attempts),
+            wait=tenacity.wait_exponential_jitter(initial=0.05, max=2.0),
+            before_sleep=lambda rs: log.warning(
+                "retrying after %s (attempt %d)",
+                type(rs.outcome.exception()).__name__ if rs.outcome else "?", rs.attempt_number,
+            ),
+            reraise=True,
+        )
+
+    def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in one transaction, retrying transient failures.
+
+        Inside an enclosing transaction it runs once, as a savepoint: retrying
+        is then the outermost caller's business.
+        """
+        if self.in_transaction():
+            with self.transaction() as conn:
+                return fn(conn)
+        for attempt in self._retrying():
+            with attempt, self.transaction() as conn:
+                return fn(conn)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` on an autocommit connection, retrying transient failures."""
+        if self.in_transaction():
+            with self.connection() as conn:
+                return fn(conn)
+        for attempt in self._retrying():
+            with attempt, self.connection() as conn:
+                return fn(conn)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- errors ---------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        secret = url_password(self.settings.url.get_secret_value()) if self.settings.url else None
+        return text.replace(secret, "***") if secret else text
+
+    @contextmanager
+    def _mapped_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except ResultsDBError:
+            raise
+        except psycopg.Error as exc:
+            raise self.map_error(exc) from exc
+
+    def constraint(self, name: str | None) -> ConstraintInfo | None:
+        """Catalog description of a constraint (cached; for error messages)."""
+        if not name:
+            return None
+        if self._constraints is None:
+            try:
+                with psycopg.connect(self.conninfo, **self._connect_kwargs()) as conn:
+                    rows = self.registry.many(conn, "constraint_catalog")
+                self._constraints = {c.name: c for c in rows}
+            except psycopg.Error:
+                return None
+        return self._constraints.get(name)
+
+    def map_error(self, exc: psycopg.Error) -> ResultsDBError:
+        """Translate a psycopg error into the resultsdb hierarchy."""
+        diag = exc.diag
+        message = self._scrub((diag.message_primary or str(exc)).strip())
+        table = diag.table_name
+        column = diag.column_name
+        cname = diag.constraint_name
+        sqlstate = exc.sqlstate or ""
+        if sqlstate == "RS001":
+            detail = dict(kv.split("=", 1) for kv in (diag.message_detail or "").split() if "=" in kv)
+            return InvalidTransition(message, table=table, from_status=detail.get("from"),
+                                     to_status=detail.get("to"))
+        if sqlstate == "RS002":
+            return ProtectedRow(message, table=table, field=column, columns=(column,) if column else ())
+        if isinstance(exc, pgerrors.IntegrityError):
+            return self._map_integrity(exc, message, table, column, cname)
+        if isinstance(exc, pgerrors.QueryCanceled):
+            return Timeout(f"statement cancelled: {message}")
+        if isinstance(exc, pgerrors.SerializationFailure | pgerrors.DeadlockDetected
+                      | pgerrors.LockNotAvailable):
+            return TransientError(message)
+        if isinstance(exc, pgerrors.DataError):
+            return InvalidInput(f"invalid value: {message}", field=column, table=table)
+        if isinstance(exc, psycopg.OperationalError | pgerrors.AdminShutdown
+                      | pgerrors.CannotConnectNow):
+            return DatabaseUnavailable(f"database unavailable: {message}")
+        return DatabaseError(f"{type(exc).__name__}: {message}")
+
+    def _map_integrity(self, exc: psycopg.Error, message: str, table: str | None,
+                       column: str | None, cname: str | None) -> ResultsDBError:
+        detail = self._scrub(exc.diag.message_detail or "")
+        key_cols = re.match(r"Key \(([^)]*)\)", detail)
+        columns = tuple(c.strip() for c in key_cols.group(1).split(",")) if key_cols else ()
+        info = self.constraint(cname)
+        if info is not None:
+            table = info.table_name
+            columns = columns or tuple(info.columns)
+        if column and not columns:
+            columns = (column,)
+        field = column or (columns[0] if len(columns) == 1 else None)
+        where = f"{table}.{field}" if table and field else (table or "row")
+        if isinstance(exc, pgerrors.UniqueViolation):
+            what = ", ".join(columns) if columns else (cname or "key")
+            text = f"{table or 'row'}: a row with this ({what}) already exists"
+            if info and info.description:
+                text += f" ({info.description})"
+            return AlreadyExists(text, constraint=cname, table=table, field=field, columns=columns)
+        if isinstance(exc, pgerrors.ForeignKeyViolation):
+            if "is still referenced" in detail:
+                ref = re.search(r'from table "([^"]+)"', detail)
+                by = ref.group(1) if ref else "another table"
+                return StillReferenced(
+                    f"{table or 'row'}: cannot delete, rows in {by} still reference it",
+                    constraint=cname, table=table, field=field, columns=columns)
+            return ReferenceNotFound(
+                f"{where}: refers to a row that does not exist ({detail or message})",
+                constraint=cname, table=table, field=field, columns=columns)
+        if isinstance(exc, pgerrors.NotNullViolation):
+            return ConstraintViolation(f"{where}: must not be null", constraint=cname,
+                                       table=table, field=field, columns=columns)
+        rule = info.description if info and info.description else f"violates {cname or message}"
+        return ConstraintViolation(f"{where}: {rule}", constraint=cname, table=table,
+                                   field=field, columns=columns)

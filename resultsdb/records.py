@@ -1,0 +1,213 @@
+"""Pydantic records: one per table, as rows come out of the registry.
+
+Records are plain data. They are strict (no coercion, no unknown fields),
+frozen, and every datetime is timezone-aware and normalised to UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+JsonObject = dict[str, Any]
+NumberMap = dict[str, float | int]
+
+ExperimentStatus = Literal["active", "completed", "failed", "archived"]
+RunStatus = Literal["scheduled", "running", "completed", "failed", "killed"]
+ModelVersionStatus = Literal["draft", "staging", "production", "archived"]
+TrialStatus = Literal["running", "completed", "pruned", "failed"]
+TradeAction = Literal["buy", "sell", "short", "cover"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Experiment(Record):
+    id: UUID
+    name: str
+    description: str | None
+    tags: JsonObject
+    status: ExperimentStatus
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class Run(Record):
+    id: UUID
+    experiment_id: UUID
+    parent_run_id: UUID | None
+    name: str | None
+    run_type: str
+    status: RunStatus
+    start_time: UtcDatetime | None
+    end_time: UtcDatetime | None
+    summary_metrics: NumberMap
+    tags: JsonObject
+    user_id: UUID | None
+    error_type: str | None
+    error_message: str | None
+    trial_count: int
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class Configuration(Record):
+    id: UUID
+    run_id: UUID
+    name: str
+    config_type: str
+    parameters: JsonObject
+    version: int
+    parent_id: UUID | None
+    created_at: UtcDatetime
+
+
+class Model(Record):
+    id: UUID
+    run_id: UUID
+    config_id: UUID | None
+    model_type: str
+    name: str
+    metadata: JsonObject
+    version_count: int
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class ModelVersion(Record):
+    id: UUID
+    model_id: UUID
+    version: int
+    run_id: UUID
+    config_id: UUID | None
+    commit_hash: str | None
+    status: ModelVersionStatus
+    metrics: NumberMap
+    description: str | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class ModelVersionTransition(Record):
+    id: UUID
+    model_version_id: UUID
+    from_status: ModelVersionStatus | None
+    to_status: ModelVersionStatus
+    reason: str | None
+    changed_by: str
+    changed_at: UtcDatetime
+
+
+class ModelArtifact(Record):
+    id: UUID
+    model_version_id: UUID
+    artifact_type: str
+    storage_path: str
+    size_bytes: int
+    file_format: str | None
+    content_hash: str
+    created_at: UtcDatetime
+
+
+class DataSnapshot(Record):
+    id: UUID
+    run_id: UUID
+    data_source: str
+    start_date: UtcDatetime
+    end_date: UtcDatetime
+    features_hash: str
+    storage_path: str | None
+    content_hash: str | None
+    size_bytes: int | None
+    created_at: UtcDatetime
+
+
+class Trial(Record):
+    """A row of hyperparameter_results."""
+
+    id: UUID
+    run_id: UUID
+    trial_number: int
+    trial_run_id: UUID | None
+    parameters: JsonObject
+    objective_value: float | None
+    metrics: NumberMap
+    status: TrialStatus
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    finished_at: UtcDatetime | None
+
+
+class EquityPoint(Record):
+    run_id: UUID
+    model_id: UUID | None
+    ts: UtcDatetime
+    portfolio_value: float
+    benchmark_value: float | None
+    drawdown: float | None
+
+
+class Trade(Record):
+    run_id: UUID
+    model_id: UUID | None
+    seq: int
+    ts: UtcDatetime
+    asset: str
+    action: TradeAction
+    price: float
+    quantity: float
+    pnl: float | None
+    metadata: JsonObject | None
+
+
+class StatusTransition(Record):
+    entity: str
+    from_status: str
+    to_status: str
+
+
+class AppliedMigration(Record):
+    migration_hash: str
+    migration_id: str
+    applied_at: UtcDatetime
+
+
+class MigrationLogEntry(Record):
+    migration_id: str
+    operation: str
+    username: str | None
+    hostname: str | None
+    created_at: UtcDatetime
+
+
+class PartitionName(Record):
+    name: str
+
+
+class ConstraintInfo(Record):
+    """A constraint as the catalog describes it (for error messages)."""
+
+    name: str
+    table_name: str
+    columns: list[str]
+    description: str | None
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.__name__: cls
+    for cls in (
+        Experiment, Run, Configuration, Model, ModelVersion, ModelVersionTransition,
+        ModelArtifact, DataSnapshot, Trial, EquityPoint, Trade, StatusTransition,
+        ConstraintInfo, PartitionName, AppliedMigration, MigrationLogEntry,
+    )
+}

@@ -1,0 +1,92 @@
+-- Catalog look-ups the library itself needs: databases, constraints, yoyo's log.
+
+-- name: database_exists
+-- returns: scalar
+-- True when a database of that name exists on the server.
+select exists (select 1 from pg_database where datname = :name);
+
+-- name: create_database
+-- returns: none
+-- identifier: name
+-- Create a database (the name is quoted as an identifier).
+create database {name};
+
+-- name: drop_database
+-- returns: none
+-- identifier: name
+-- Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+).
+drop database if exists {name} with (force);
+
+-- name: create_database_from_template
+-- returns: none
+-- identifier: name
+-- identifier: template
+-- Clone a database from a template (fast: a file copy, used by the tests).
+create database {name} template {template} strategy file_copy;
+
+-- name: constraint_catalog
+-- returns: many
+-- record: ConstraintInfo
+-- Every constraint of the current schema with its parent table (for partitions),
+-- its columns and its COMMENT, which error messages quote.
+select distinct on (c.conname)
+       c.conname::text as name,
+       coalesce(p.inhparent, c.conrelid)::regclass::text as table_name,
+       array(select a.attname::text
+               from unnest(c.conkey) with ordinality as k(attnum, ord)
+               join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+              order by k.ord) as columns,
+       coalesce(obj_description(c.oid, 'pg_constraint'),
+                obj_description(nullif(c.conparentid, 0), 'pg_constraint')) as description
+  from pg_constraint c
+  left join pg_inherits p on p.inhrelid = c.conrelid
+ where c.connamespace = current_schema()::regnamespace
+   and c.conrelid <> 0
+ order by c.conname, description nulls last;
+
+-- name: try_advisory_lock
+-- returns: scalar
+-- Session-level advisory lock (released when the session ends, even on a crash).
+select pg_try_advisory_lock(:key);
+
+-- name: advisory_lock
+-- returns: none
+-- Wait for a session-level advisory lock.
+select pg_advisory_lock(:key);
+
+-- name: advisory_unlock
+-- returns: scalar
+select pg_advisory_unlock(:key);
+
+-- name: ensure_series_partitions
+-- returns: many
+-- record: PartitionName
+-- Create the series partitions around the current month; returns the ones created.
+select p as name from ensure_series_partitions(:months_ahead, :months_behind) as p;
+
+-- name: server_version_num
+-- returns: scalar
+select current_setting('server_version_num')::int;
+
+-- name: series_tables_exist
+-- returns: scalar
+select to_regclass('equity_curves') is not null and to_regprocedure('ensure_series_partitions(integer,integer)') is not null;
+
+-- name: yoyo_tables_exist
+-- returns: scalar
+select to_regclass('_yoyo_log') is not null and to_regclass('_yoyo_migration') is not null;
+
+-- name: yoyo_applied
+-- returns: many
+-- record: AppliedMigration
+select migration_hash, migration_id, applied_at_utc at time zone 'UTC' as applied_at
+  from _yoyo_migration;
+
+-- name: yoyo_history
+-- returns: many
+-- record: MigrationLogEntry
+-- yoyo's log of migration operations, oldest first.
+select migration_id, operation, username, hostname,
+       created_at_utc at time zone 'UTC' as created_at
+  from _yoyo_log
+ order by created_at_utc, id;
