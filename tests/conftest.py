@@ -1,0 +1,139 @@
+"""Fixtures: which PostgreSQL the tests use, and a fresh database per test.
+
+Server, in order: ``RESULTSDB_TEST_URL`` (an admin URL to any database on the
+server); a testcontainers PostgreSQL when a Docker engine answers; else the
+embedded server in ``.resultsdb/test`` (stopped at the end of the session).
+A template database is migrated once per session; every test gets its own
+clone of it, so tests are independent and can run in any order.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from resultsdb import embedded, migrate
+from resultsdb.db import Database
+from resultsdb.registry import default_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA_DIR = Path(os.environ.get("RESULTSDB_TEST_DATA_DIR", ROOT / ".resultsdb" / "test"))
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "no engine"
+        return False
+
+
+class Server:
+    """An admin connection string to the test server, and how it was chosen."""
+
+    def __init__(self, admin_conninfo: str, source: str) -> None:
+        self.admin = admin_conninfo
+        self.source = source
+        with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+            self.version = default_registry().scalar(conn, "server_version_num")
+
+    def conninfo(self, dbname: str) -> str:
+        return make_conninfo(self.admin, dbname=dbname)
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        reg = default_registry()
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            if template:
+                reg.execute(conn, "create_database_from_template",
+                            identifiers={"name": name, "template": template})
+            else:
+                reg.execute(conn, "create_database", identifiers={"name": name})
+        return self.conninfo(name)
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            default_registry().execute(conn, "drop_database", identifiers={"name": name})
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    url = os.environ.get("RESULTSDB_TEST_URL")
+    if url:
+        yield Server(url, "RESULTSDB_TEST_URL")
+        return
+    if os.environ.get("RESULTSDB_TEST_DOCKER", "auto") != "never" and _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17", driver=None) as pg:
+            yield Server(pg.get_connection_url(), "testcontainers")
+        return
+    info = embedded.start(TEST_DATA_DIR)
+    try:
+        yield Server(info.conninfo(), f"embedded ({TEST_DATA_DIR})")
+    finally:
+        embedded.stop(TEST_DATA_DIR)
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: Server) -> Iterator[str]:
+    name = unique_name("rdb_tpl")
+    conninfo = pg_server.create_database(name)
+    with Database(url=conninfo) as db:
+        migrate.migrate(db)
+    yield name
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def db_url(pg_server: Server, template_db: str) -> Iterator[str]:
+    """Connection string of a fresh, migrated database for this test alone."""
+    name = unique_name("rdb_t")
+    conninfo = pg_server.create_database(name, template=template_db)
+    yield conninfo
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def empty_db_url(pg_server: Server) -> Iterator[str]:
+    """Connection string of a fresh database with nothing in it (for migration tests)."""
+    name = unique_name("rdb_e")
+    conninfo = pg_server.create_database(name)
+    yield conninfo
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    with Database(url=db_url) as database:
+        yield database
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    """A raw autocommit connection to the test's database, for setup and checks."""
+    with psycopg.connect(db_url, autocommit=True) as c:
+        yield c
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"resultsdb test server: RESULTSDB_TEST_URL={'set' if os.environ.get('RESULTSDB_TEST_URL') else 'unset'}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _print_server(pg_server: Server, request: pytest.FixtureRequest) -> None:
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"PostgreSQL {pg_server.version} via {pg_server.source}")
