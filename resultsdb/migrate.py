@@ -18,13 +18,14 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import get_backend, read_migrations
 from yoyo.backends.base import DatabaseBackend
 from yoyo.migrations import MigrationList
 
 from resultsdb import _paths
-from resultsdb.db import Database
+from resultsdb.config import Settings
+from resultsdb.db import Database, ensure_database, resolve_conninfo
 from resultsdb.errors import MigrationError
 
 # Arbitrary constant: the advisory lock key "resultsdb migrate".
@@ -162,3 +163,25 @@ def new_migration(name: str, *, directory: Path | None = None) -> tuple[Path, Pa
     forward.write_text(f"-- {name.replace('_', ' ')}\n{depends}\n", encoding="utf-8")
     backward.write_text(f"-- undo {stem}\n", encoding="utf-8")
     return forward, backward
+
+
+def create_database(settings: Settings) -> bool:
+    """Create the database the settings point at, if missing; True when created.
+
+    With RESULTSDB_URL it connects to the server's ``postgres`` database to do so;
+    the embedded server creates its database on first start anyway.
+    """
+    if settings.url is None:
+        resolve_conninfo(settings)
+        return False
+    target = conninfo_to_dict(resolve_conninfo(settings))
+    name = str(target.get("dbname") or target.get("user") or "")
+    if not name:
+        raise MigrationError("the URL names no database to create")
+    admin = make_conninfo(resolve_conninfo(settings), dbname="postgres")
+    try:
+        return ensure_database(admin, name)
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"cannot create database {name!r}: {Database(settings).map_error(exc)}"
+        ) from exc

@@ -190,6 +190,19 @@ class MigrationLogEntry(Record):
     created_at: UtcDatetime
 
 
+class TableCount(Record):
+    table_name: str
+    row_count: int
+
+
+class PartitionInfo(Record):
+    parent: str
+    name: str
+    bounds: str
+    row_estimate: int
+    total_bytes: int
+
+
 class PartitionName(Record):
     name: str
 
@@ -208,6 +221,6 @@ RECORD_TYPES: dict[str, type[Record]] = {
     for cls in (
         Experiment, Run, Configuration, Model, ModelVersion, ModelVersionTransition,
         ModelArtifact, DataSnapshot, Trial, EquityPoint, Trade, StatusTransition,
-        ConstraintInfo, PartitionName, AppliedMigration, MigrationLogEntry,
+        ConstraintInfo, PartitionName, TableCount, PartitionInfo, AppliedMigration, MigrationLogEntry,
     )
 }

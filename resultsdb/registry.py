@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, LiteralString, cast
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -66,14 +66,14 @@ class Query:
     doc: str
     source: str  # file:line
 
-    def compose(self, identifiers: Mapping[str, str]) -> sql.Composable | LiteralString:
+    def compose(self, identifiers: Mapping[str, str]) -> sql.Composed | str:
         if set(identifiers) != set(self.identifiers):
             raise QueryRegistryError(
                 f"query {self.name} takes identifiers {sorted(self.identifiers)}, "
                 f"got {sorted(identifiers)}"
             )
         if not self.identifiers:
-            return cast(LiteralString, self.psycopg_text)
+            return self.psycopg_text
         parts: dict[str, sql.Composable] = {}
         for key, value in identifiers.items():
             allowed = self.identifiers[key]
@@ -83,7 +83,7 @@ class Query:
                     f"choose one of {', '.join(sorted(allowed))}"
                 )
             parts[key] = sql.Identifier(value)
-        return sql.SQL(cast(LiteralString, self.psycopg_text)).format(**parts)
+        return sql.SQL(self.psycopg_text).format(**parts)
 
 
 def convert_placeholders(text: str) -> tuple[str, str, tuple[str, ...]]:

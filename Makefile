@@ -1,0 +1,65 @@
+# resultsdb: the operator's entry point. Every target installs what it needs first,
+# so `make demo` and `make test` work on a fresh clone with only Python 3.11+.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install migrate rollback status history seed psql test test-fast lint bench demo \
+        db-start db-stop clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "resultsdb needs Python 3.11+, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+migrate: install      ## apply pending migrations
+	$(BIN)/resultsdb migrate
+
+rollback: install     ## undo the last migration step
+	$(BIN)/resultsdb rollback
+
+status: install       ## list migrations and whether they are applied
+	$(BIN)/resultsdb status
+
+history: install      ## yoyo's log of applies and rollbacks
+	$(BIN)/resultsdb history
+
+seed: install         ## insert the small seed dataset (idempotent)
+	$(BIN)/resultsdb seed
+
+psql: install         ## psql on the configured database
+	$(BIN)/resultsdb psql
+
+test: install         ## the whole suite, slow tests included (as CI runs it)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install    ## skip tests marked slow
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check resultsdb tests benchmarks
+	$(BIN)/mypy resultsdb
+
+bench: install        ## benchmarks; ratios into docs/benchmarks.md
+	$(BIN)/python -m benchmarks
+
+demo: install         ## start the embedded database, migrate, seed, show what is stored
+	$(BIN)/resultsdb demo
+
+db-start: install
+	$(BIN)/resultsdb db-start
+
+db-stop: install
+	$(BIN)/resultsdb db-stop
+
+clean:                ## stop the embedded servers and remove the venv and data folder
+	-[ -x $(BIN)/resultsdb ] && $(BIN)/resultsdb db-stop
+	-[ -x $(BIN)/resultsdb ] && RESULTSDB_DATA_DIR=.resultsdb/test $(BIN)/resultsdb db-stop
+	rm -rf $(VENV) .resultsdb .pytest_cache .ruff_cache .mypy_cache dist build
