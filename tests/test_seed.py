@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import hashlib
+
+from resultsdb.db import Connection, Database
+from resultsdb.repositories import configurations, experiments, models, runs, series, trials
+from resultsdb.seed import (
+    EQUITY_POINTS,
+    SEED_EXPERIMENT,
+    TABLES,
+    TRADES,
+    WEIGHTS,
+    row_counts,
+    seed,
+)
+
+
+def test_seed_inserts_a_small_dataset(db: Database) -> None:
+    summary = seed(db)
+    assert summary.inserted
+    stored = db.read(row_counts)
+    assert summary.counts == stored
+    assert stored == {
+        "experiments": 1, "runs": 3, "configurations": 4, "models": 1, "model_versions": 2,
+        "model_version_transitions": 4, "model_artifacts": 1, "data_snapshots": 1,
+        "hyperparameter_results": 10, "equity_curves": EQUITY_POINTS, "trade_logs": TRADES,
+    }
+    assert "seeded seed-momentum" in str(summary)
+    assert summary.as_dict() == {"inserted": True, "experiment_id": str(summary.experiment_id),
+                                 **stored}
+
+
+def test_seed_twice_inserts_nothing_the_second_time(db: Database) -> None:
+    first = seed(db)
+    before = db.read(row_counts)
+    second = seed(db)
+    assert db.read(row_counts) == before
+    assert not second.inserted
+    assert second.experiment_id == first.experiment_id
+    assert second.counts == dict.fromkeys(TABLES, 0)
+    assert "nothing inserted" in str(second)
+
+
+def test_an_archived_seed_still_counts_as_seeded(db: Database) -> None:
+    first = seed(db)
+    db.write(lambda c: experiments.update(c, first.experiment_id, status="archived"))
+    before = db.read(row_counts)
+    assert not seed(db).inserted
+    assert db.read(row_counts) == before
+
+
+def test_seed_content_is_consistent(db: Database) -> None:
+    exp_id = seed(db).experiment_id
+
+    def check(conn: Connection) -> None:
+        exp = experiments.get(conn, exp_id)
+        assert exp.name == SEED_EXPERIMENT
+        assert exp.tags["strategy"] == "momentum"
+        seeded = runs.by_experiment(conn, exp_id)
+        assert sorted(r.run_type for r in seeded) == [
+            "backtest", "hyperparameter_tuning", "training"]
+        assert all("sharpe" in r.summary_metrics or "best_sharpe" in r.summary_metrics
+                   for r in seeded)
+        chain = configurations.versions(conn, "seed-momentum-dqn")
+        assert [c.version for c in chain] == [1, 2, 3]
+        assert [c.id for c in configurations.lineage(conn, chain[-1].id)] == [
+            c.id for c in reversed(chain)]
+        model = models.get_by_name(conn, "seed-momentum-dqn")
+        versions = models.versions_of(conn, model.id)
+        assert [(v.version, v.status) for v in versions] == [(1, "archived"), (2, "production")]
+        (artifact,) = models.artifacts_of(conn, versions[1].id)
+        assert artifact.content_hash == hashlib.sha256(WEIGHTS).hexdigest()
+        assert artifact.size_bytes == len(WEIGHTS)
+        assert artifact.storage_path.endswith(f"{artifact.content_hash}.pt")
+        tuning = next(r for r in seeded if r.run_type == "hyperparameter_tuning")
+        numbered = trials.by_run(conn, tuning.id)
+        assert [t.trial_number for t in numbered] == list(range(1, 11))
+        assert tuning.trial_count == 10
+        backtest = next(r for r in seeded if r.run_type == "backtest")
+        curve = series.points(conn, backtest.id)
+        assert len(curve) == EQUITY_POINTS
+        drawdowns = [p.drawdown for p in curve if p.drawdown is not None]
+        assert len(drawdowns) == EQUITY_POINTS
+        assert backtest.summary_metrics["max_drawdown"] == round(max(drawdowns), 4)
+        assert backtest.summary_metrics["total_return"] == round(
+            curve[-1].portfolio_value / 100_000.0 - 1, 4)
+        log = series.trades(conn, backtest.id)
+        assert [t.seq for t in log] == list(range(TRADES))
+        assert {t.action for t in log} == {"buy", "sell"}
+
+    db.read(check)
