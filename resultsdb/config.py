@@ -5,45 +5,69 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# password= (and sslpassword=, the client key's passphrase) among a URL's query parameters.
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)([^&#]*)", re.IGNORECASE)
+
+
+def _url_userinfo(rest: str) -> tuple[str, str] | None:
+    """``(user, password)`` as written in a URL (after ``scheme://``), if it has a password.
+
+    The user info ends at the *last* ``@``: a password may hold an unencoded ``?``,
+    ``#``, ``/`` or ``@`` (libpq reads some of those as part of it, urlsplit does not),
+    and a mask that cuts too much is better than one that shows part of a password.
+    """
+    userinfo, at, _ = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return None
+    user, _, password = userinfo.partition(":")
+    return user, password
 
 
 def mask_url(url: str) -> str:
     """Return a connection string with any password replaced by ``***``.
 
     Handles URLs (``postgresql://user:pw@host/db``, ``?password=pw``) and libpq
-    keyword strings (``host=x password=pw``).
+    keyword strings (``host=x password=pw``); ``sslpassword`` is masked too.
     """
-    if "://" not in url:
+    scheme = _URL_SCHEME.match(url)
+    if scheme is None:
         return _KEYWORD_PASSWORD.sub(r"\1***", url)
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:***@{hostport}"
-    query = parts.query
-    if query:
-        pairs = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(query)]
-        query = urlencode(pairs, safe="/*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    head, rest = url[: scheme.end()], url[scheme.end():]
+    rest = _QUERY_PASSWORD.sub(r"\1***", rest)
+    userinfo = _url_userinfo(rest)
+    if userinfo is not None:
+        rest = f"{userinfo[0]}:***@{rest.rpartition('@')[2]}"
+    return head + rest
 
 
 def url_password(url: str) -> str | None:
-    """The password a connection string carries, if any (to scrub it from messages)."""
-    if "://" in url:
-        parts = urlsplit(url)
-        if parts.password:
-            return parts.password
-        for key, value in parse_qsl(parts.query):
-            if key.lower() == "password" and value:
-                return value
+    """The password a connection string carries (to scrub it from messages).
+
+    The one libpq reads, when it finds one; else what looks like one.
+    """
+    try:
+        params = conninfo_to_dict(re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url))
+    except psycopg.Error:
+        params = {}
+    if params.get("password"):
+        return str(params["password"])
+    scheme = _URL_SCHEME.match(url)
+    if scheme is not None:
+        rest = url[scheme.end():]
+        userinfo = _url_userinfo(rest)
+        if userinfo is not None and userinfo[1]:
+            return userinfo[1]
+        for param in _QUERY_PASSWORD.finditer(rest):
+            if param.group(1)[1:].lower() == "password=" and param.group(2):
+                return param.group(2)
         return None
     match = _KEYWORD_PASSWORD.search(url)
     return match.group(2).strip("'") if match else None

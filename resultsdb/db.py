@@ -12,6 +12,7 @@ while COMMIT is in flight is never retried: its outcome is unknown.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -85,8 +86,9 @@ class Database:
             settings = (settings or Settings()).model_copy(update={"url": url})
             settings = Settings.model_validate(settings.model_dump())
         self.settings = settings or Settings()
-        self.registry = registry or default_registry()
-        self.registry.slow_query_ms = self.settings.slow_query_ms
+        # A copy sharing the parsed queries, so each Database has its own slow-query threshold.
+        self.registry = dataclasses.replace(registry or default_registry(),
+                                            slow_query_ms=self.settings.slow_query_ms)
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._constraints: dict[str, ConstraintInfo] | None = None
@@ -241,7 +243,7 @@ class Database:
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type((TransientError, DatabaseUnavailable)),
             stop=tenacity.stop_after_attempt(self.settings.retry_attempts),
-            wait=tenacity.wait_exponential_jitter(initial=0.05, max=2.0),
+            wait=tenacity.wait_exponential(multiplier=0.05, max=2.0) + tenacity.wait_random(0, 0.05),
             before_sleep=lambda rs: log.warning(
                 "retrying after %s (attempt %d)",
                 type(rs.outcome.exception()).__name__ if rs.outcome else "?", rs.attempt_number,
@@ -314,7 +316,9 @@ class Database:
             return InvalidTransition(message, table=table, from_status=detail.get("from"),
                                      to_status=detail.get("to"))
         if sqlstate == "RS002":
-            return ProtectedRow(message, table=table, field=column, columns=(column,) if column else ())
+            where = f"{table}.{column}" if table and column else (table or "row")
+            return ProtectedRow(f"{where}: {message}", table=table, field=column,
+                                columns=(column,) if column else ())
         if isinstance(exc, pgerrors.IntegrityError):
             return self._map_integrity(exc, message, table, column, cname)
         if isinstance(exc, pgerrors.QueryCanceled):
@@ -334,13 +338,19 @@ class Database:
         detail = self._scrub(exc.diag.message_detail or "")
         key_cols = re.match(r"Key \(([^)]*)\)", detail)
         columns = tuple(c.strip() for c in key_cols.group(1).split(",")) if key_cols else ()
+        if (cname and self.constraint(cname) is None) or (table and self.constraint(table) is None):
+            self._constraints = None  # a partition created after the catalog was read
         info = self.constraint(cname)
         if info is not None:
             table = info.table_name
             columns = columns or tuple(info.columns)
+        elif table and (rel := self.constraint(table)) is not None:
+            table = rel.table_name  # the catalog lists each partition under its own name
         if column and not columns:
             columns = (column,)
         field = column or (columns[0] if len(columns) == 1 else None)
+        if isinstance(exc, pgerrors.CheckViolation) and columns and not field:
+            field = columns[0]  # a rule over several columns is worded about the first it names
         where = f"{table}.{field}" if table and field else (table or "row")
         if isinstance(exc, pgerrors.UniqueViolation):
             what = ", ".join(columns) if columns else (cname or "key")
@@ -348,13 +358,24 @@ class Database:
             if info and info.description:
                 text += f" ({info.description})"
             return AlreadyExists(text, constraint=cname, table=table, field=field, columns=columns)
+        # ON DELETE RESTRICT raises restrict_violation on PostgreSQL 18, foreign_key_violation
+        # ("is still referenced") before. The row refused is in the referenced table, which
+        # only the message names: diag.table_name is the referencing one.
+        if isinstance(exc, pgerrors.RestrictViolation) or (
+                isinstance(exc, pgerrors.ForeignKeyViolation) and "referenced from table" in detail):
+            target = re.search(r'on table "([^"]+)" violates', message)
+            if target:
+                rel = self.constraint(target.group(1))
+                table = rel.table_name if rel else target.group(1)
+            ref = re.search(r'from table "([^"]+)"', detail)
+            by = ref.group(1) if ref else "another table"
+            if info is not None:
+                by = f"{info.table_name} ({', '.join(info.columns)})"
+            where = f"{table}.{field}" if table and field else (table or "row")
+            return StillReferenced(
+                f"{where}: cannot delete or change, rows in {by} still reference it",
+                constraint=cname, table=table, field=field, columns=columns)
         if isinstance(exc, pgerrors.ForeignKeyViolation):
-            if "is still referenced" in detail:
-                ref = re.search(r'from table "([^"]+)"', detail)
-                by = ref.group(1) if ref else "another table"
-                return StillReferenced(
-                    f"{table or 'row'}: cannot delete, rows in {by} still reference it",
-                    constraint=cname, table=table, field=field, columns=columns)
             return ReferenceNotFound(
                 f"{where}: refers to a row that does not exist ({detail or message})",
                 constraint=cname, table=table, field=field, columns=columns)

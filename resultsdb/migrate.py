@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from yoyo import exceptions as yoyo_errors
 from yoyo import get_backend, read_migrations
 from yoyo.backends.base import DatabaseBackend
 from yoyo.migrations import MigrationList
@@ -31,6 +32,14 @@ from resultsdb.errors import MigrationError
 # Arbitrary constant: the advisory lock key "resultsdb migrate".
 MIGRATE_LOCK_KEY = 0x7265_7375_6C74_6462 & 0x7FFF_FFFF_FFFF_FFFF
 
+# How long migrate waits for yoyo's lock row once it holds the advisory lock. Every
+# resultsdb migrate queues on the advisory lock first, so a row still there is one a
+# crashed process left behind (or another yoyo client's).
+LOCK_TIMEOUT = 10.0
+
+# A host that yoyo passes to psycopg unchanged: a lower-case name, IPv4 or IPv6 address.
+_URL_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|[0-9a-f.]*:[0-9a-f:.]*")
+
 
 @dataclass(frozen=True)
 class MigrationState:
@@ -40,26 +49,31 @@ class MigrationState:
 
 
 def yoyo_url(conninfo: str) -> str:
-    """A yoyo URL for a libpq connection string; the +psycopg scheme selects psycopg 3."""
-    params: dict[str, Any] = {k: v for k, v in conninfo_to_dict(conninfo).items() if v is not None}
-    user = quote(str(params.pop("user", "")), safe="")
-    password = params.pop("password", None)
-    host = str(params.pop("host", ""))
-    port = params.pop("port", None)
-    dbname = quote(str(params.pop("dbname", "")), safe="")
-    netloc = user + (f":{quote(str(password), safe='')}" if password is not None else "")
-    netloc = f"{netloc}@" if netloc else ""
-    if host and not host.startswith("/") and "," not in host:
+    """A yoyo URL for a libpq connection string; the +psycopg scheme selects psycopg 3.
+
+    yoyo gives the URL's parts to ``psycopg.connect`` as keywords: it percent-decodes
+    user and password, lower-cases the host and leaves the database name encoded. So
+    host, port and database name go in the netloc and path only when that changes
+    nothing; otherwise (socket folders, several hosts, names needing quoting) they go
+    in the query string, which yoyo decodes and passes on as it is.
+    """
+    params = {k: str(v) for k, v in conninfo_to_dict(conninfo).items() if v not in (None, "")}
+    netloc = ""
+    if "user" in params:
+        netloc = quote(params.pop("user"), safe="")
+        if "password" in params:
+            netloc += ":" + quote(params.pop("password"), safe="")
+        netloc += "@"
+    host, port = params.get("host", ""), params.get("port", "")
+    if _URL_HOST.fullmatch(host) and (not port or port.isdigit()):
         netloc += f"[{host}]" if ":" in host else host
-        if port:
-            netloc += f":{port}"
-    else:
-        if host:
-            params["host"] = host
-        if port:
-            params["port"] = port
-    query = urlencode({k: str(v) for k, v in params.items()})
-    return f"postgresql+psycopg://{netloc}/{dbname}" + (f"?{query}" if query else "")
+        netloc += f":{port}" if port else ""
+        params.pop("host")
+        params.pop("port", None)
+    dbname = params.get("dbname", "")
+    path = params.pop("dbname") if dbname and quote(dbname, safe="") == dbname else ""
+    query = urlencode(params)
+    return f"postgresql+psycopg://{netloc}/{path}" + (f"?{query}" if query else "")
 
 
 def _migrations(directory: Path | None = None) -> MigrationList:
@@ -67,41 +81,66 @@ def _migrations(directory: Path | None = None) -> MigrationList:
 
 
 @contextmanager
-def _locked_backend(db: Database, directory: Path | None = None
-                    ) -> Iterator[tuple[DatabaseBackend, MigrationList]]:
-    conninfo = db.conninfo
+def _mapped_errors(db: Database, action: str) -> Iterator[None]:
+    """psycopg's and yoyo's exceptions leave as MigrationError (passwords scrubbed)."""
     try:
-        with psycopg.connect(conninfo, autocommit=True) as lock_conn:
-            db.registry.execute(lock_conn, "advisory_lock", key=MIGRATE_LOCK_KEY)
-            backend = get_backend(yoyo_url(conninfo))
-            try:
-                migrations = _migrations(directory)
-                with backend.lock():
-                    yield backend, migrations
-            finally:
-                backend.connection.close()
+        yield
+    except MigrationError:
+        raise
     except psycopg.Error as exc:
-        raise MigrationError(f"migration failed: {db.map_error(exc)}") from exc
+        raise MigrationError(f"{action} failed: {db.map_error(exc)}") from exc
+    except yoyo_errors.LockTimeout as exc:
+        holder = re.search(r"Process (\d+)", str(exc))
+        raise MigrationError(
+            f"{action} failed: the migration lock is held"
+            + (f" by process {holder.group(1)}" if holder else "")
+            + "; if no migrate is running, remove it with `resultsdb break-lock`"
+        ) from exc
+    except (yoyo_errors.BadMigration, yoyo_errors.MigrationConflict) as exc:
+        raise MigrationError(f"{action} failed: bad migration: {exc}") from exc
 
 
-def migrate(db: Database, *, directory: Path | None = None) -> list[str]:
+@contextmanager
+def _backend(db: Database) -> Iterator[DatabaseBackend]:
+    backend = get_backend(yoyo_url(db.conninfo))
+    try:
+        yield backend
+    finally:
+        backend.connection.close()
+
+
+@contextmanager
+def _locked_backend(db: Database, directory: Path | None, lock_timeout: float
+                    ) -> Iterator[tuple[DatabaseBackend, MigrationList]]:
+    with psycopg.connect(db.conninfo, autocommit=True) as lock_conn:
+        db.registry.execute(lock_conn, "advisory_lock", key=MIGRATE_LOCK_KEY)
+        with _backend(db) as backend:
+            migrations = _migrations(directory)
+            with backend.lock(timeout=lock_timeout):
+                yield backend, migrations
+
+
+def migrate(db: Database, *, directory: Path | None = None,
+            lock_timeout: float = LOCK_TIMEOUT) -> list[str]:
     """Apply every pending migration; return their ids. Then create the series partitions ahead."""
-    with _locked_backend(db, directory) as (backend, migrations):
+    with _mapped_errors(db, "migrate"), _locked_backend(db, directory, lock_timeout) as (
+            backend, migrations):
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
         applied = [m.id for m in pending]
-    if applied or status(db, directory=directory):
-        with db.connection() as conn:
-            if db.registry.scalar(conn, "series_tables_exist"):
-                db.registry.many(conn, "ensure_series_partitions", months_ahead=3, months_behind=0)
+    with db.connection() as conn:
+        if db.registry.scalar(conn, "series_tables_exist"):
+            db.registry.many(conn, "ensure_series_partitions", months_ahead=3, months_behind=0)
     return applied
 
 
-def rollback(db: Database, *, steps: int = 1, directory: Path | None = None) -> list[str]:
+def rollback(db: Database, *, steps: int = 1, directory: Path | None = None,
+             lock_timeout: float = LOCK_TIMEOUT) -> list[str]:
     """Roll back the last ``steps`` applied migrations; return their ids."""
     if steps < 1:
         raise MigrationError(f"steps: must be >= 1, got {steps}")
-    with _locked_backend(db, directory) as (backend, migrations):
+    with _mapped_errors(db, "rollback"), _locked_backend(db, directory, lock_timeout) as (
+            backend, migrations):
         targets = backend.to_rollback(migrations)[:steps]
         backend.rollback_migrations(targets)
         return [m.id for m in targets]
@@ -109,14 +148,11 @@ def rollback(db: Database, *, steps: int = 1, directory: Path | None = None) -> 
 
 def status(db: Database, *, directory: Path | None = None) -> list[MigrationState]:
     """Every known migration, in order, with whether and when it was applied."""
-    backend = get_backend(yoyo_url(db.conninfo))
-    try:
+    with _mapped_errors(db, "status"), _backend(db) as backend:
         migrations = _migrations(directory)
         applied = backend.get_applied_migration_hashes()
-        times = {row.migration_hash: row.applied_at for row in _applied_rows(db)}
-        return [MigrationState(m.id, m.hash in applied, times.get(m.hash)) for m in migrations]
-    finally:
-        backend.connection.close()
+    times = {row.migration_hash: row.applied_at for row in _applied_rows(db)}
+    return [MigrationState(m.id, m.hash in applied, times.get(m.hash)) for m in migrations]
 
 
 def _applied_rows(db: Database) -> list[Any]:
@@ -135,12 +171,18 @@ def history(db: Database) -> list[Any]:
 
 
 def break_lock(db: Database) -> None:
-    """Remove yoyo's lock row left behind by a crashed migrate."""
-    backend = get_backend(yoyo_url(db.conninfo))
-    try:
-        backend.break_lock()
-    finally:
-        backend.connection.close()
+    """Remove yoyo's lock row left behind by a crashed migrate.
+
+    Refused while a migrate runs (it holds the advisory lock): its row is not stale.
+    """
+    with _mapped_errors(db, "break_lock"), psycopg.connect(db.conninfo, autocommit=True) as conn:
+        if not db.registry.scalar(conn, "try_advisory_lock", key=MIGRATE_LOCK_KEY):
+            raise MigrationError(
+                "break_lock: a migrate is running (it holds the migration lock); "
+                "its lock is not stale"
+            )
+        with _backend(db) as backend:
+            backend.break_lock()
 
 
 _STEP = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

@@ -66,14 +66,21 @@ class Query:
     doc: str
     source: str  # file:line
 
-    def compose(self, identifiers: Mapping[str, str]) -> sql.Composed | str:
+    def compose(self, identifiers: Mapping[str, str], *, positional: bool = False
+                ) -> sql.Composed | str:
+        """The statement to run, with ``{name}`` identifiers quoted in.
+
+        ``positional`` gives the ``$n`` form: for PREPARE (as the tests do), and for a
+        query without parameters, which psycopg sends as it is (no ``%%`` doubling).
+        """
+        text = self.positional_text if positional else self.psycopg_text
         if set(identifiers) != set(self.identifiers):
             raise QueryRegistryError(
                 f"query {self.name} takes identifiers {sorted(self.identifiers)}, "
                 f"got {sorted(identifiers)}"
             )
         if not self.identifiers:
-            return self.psycopg_text
+            return text
         parts: dict[str, sql.Composable] = {}
         for key, value in identifiers.items():
             allowed = self.identifiers[key]
@@ -82,15 +89,23 @@ class Query:
                     f"{key}: {value!r} is not allowed for query {self.name}; "
                     f"choose one of {', '.join(sorted(allowed))}"
                 )
-            parts[key] = sql.Identifier(value)
-        return sql.SQL(self.psycopg_text).format(**parts)
+            ident = sql.Identifier(value)
+            # With parameters psycopg reads any '%' in the statement, a quoted name's too.
+            parts[key] = ident if positional else sql.SQL(ident.as_string().replace("%", "%%"))
+        # Only the declared {name}s are placeholders: any other brace (a '{}' jsonb or
+        # array literal) is escaped so that format() leaves it as it is.
+        template = re.sub(r"[{}]", lambda m: m.group(0) * 2, text)
+        names = "|".join(re.escape(k) for k in self.identifiers)
+        template = re.sub(r"\{\{(" + names + r")\}\}", r"{\1}", template)
+        return sql.SQL(template).format(**parts)
 
 
 def convert_placeholders(text: str) -> tuple[str, str, tuple[str, ...]]:
     """Rewrite ``:name`` parameters for psycopg (``%(name)s``) and for PREPARE (``$n``).
 
-    String literals, quoted identifiers, comments, dollar-quoted bodies and
-    ``::type`` casts are left alone; a literal ``%`` is doubled for psycopg.
+    String literals (with E'' backslash escapes), quoted identifiers, comments (nested
+    block comments too), dollar-quoted bodies and ``::type`` casts are left alone; a
+    literal ``%`` is doubled for psycopg.
     """
     out_named: list[str] = []
     out_pos: list[str] = []
@@ -103,9 +118,16 @@ def convert_placeholders(text: str) -> tuple[str, str, tuple[str, ...]]:
 
     while i < n:
         c = text[i]
+        after_word = i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$")
         if c in "'\"":
+            # E'...' strings take backslash escapes: E'it\'s' is one literal.
+            backslash = c == "'" and i > 0 and text[i - 1] in "eE" and not (
+                i > 1 and (text[i - 2].isalnum() or text[i - 2] in "_$"))
             j = i + 1
             while j < n:
+                if backslash and text[j] == "\\":
+                    j += 2
+                    continue
                 if text[j] == c:
                     if j + 1 < n and text[j + 1] == c:  # doubled quote
                         j += 2
@@ -120,11 +142,17 @@ def convert_placeholders(text: str) -> tuple[str, str, tuple[str, ...]]:
             emit(text[i:j])
             i = j
         elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j == -1 else j + 2
+            depth, j = 1, i + 2  # PostgreSQL block comments nest
+            while j < n and depth:
+                if text.startswith("/*", j):
+                    depth, j = depth + 1, j + 2
+                elif text.startswith("*/", j):
+                    depth, j = depth - 1, j + 2
+                else:
+                    j += 1
             emit(text[i:j])
             i = j
-        elif c == "$" and (m := re.match(r"\$([A-Za-z_]\w*)?\$", text[i:])):
+        elif c == "$" and not after_word and (m := re.match(r"\$([A-Za-z_]\w*)?\$", text[i:])):
             tag = m.group(0)
             j = text.find(tag, i + len(tag))
             j = n if j == -1 else j + len(tag)
@@ -282,7 +310,9 @@ class Registry:
                 f"query {query.name}: missing parameters {missing}, unexpected {extra}"
             )
         values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
-        statement = query.compose(identifiers or {})
+        # Without parameters psycopg sends the statement as it is, so it must not hold the
+        # '%%' that psycopg_text has for a literal '%': that is the positional text then.
+        statement = query.compose(identifiers or {}, positional=not query.params)
         started = time.perf_counter()
         try:
             cur.execute(statement, values or None)
@@ -339,8 +369,13 @@ class Registry:
         return query
 
 
+_WRITE_TARGET = re.compile(r"\b(?:update|insert\s+into|delete\s+from)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_READ_SOURCE = re.compile(r"\bfrom\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
 def _table_of(query: Query) -> str | None:
-    m = re.search(r"\bfrom\s+([a-z_][a-z0-9_]*)", query.text, re.IGNORECASE)
+    """The table a query is about, for NotFound messages: the write target, else the first FROM."""
+    m = _WRITE_TARGET.search(query.text) or _READ_SOURCE.search(query.text)
     return m.group(1) if m else None
 
 

@@ -10,6 +10,7 @@ clone of it, so tests are independent and can run in any order.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,11 +77,15 @@ def pg_server() -> Iterator[Server]:
         with PostgresContainer("postgres:17", driver=None) as pg:
             yield Server(pg.get_connection_url(), "testcontainers")
         return
-    info = embedded.start(TEST_DATA_DIR)
+    # A server per test session (initdb takes ~0.5 s), so concurrent pytest runs in
+    # one checkout never stop each other's server.
+    data_dir = TEST_DATA_DIR / f"session-{os.getpid()}"
+    info = embedded.start(data_dir)
     try:
-        yield Server(info.conninfo(), f"embedded ({TEST_DATA_DIR})")
+        yield Server(info.conninfo(), f"embedded ({data_dir})")
     finally:
-        embedded.stop(TEST_DATA_DIR)
+        embedded.stop(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def unique_name(prefix: str) -> str:

@@ -27,22 +27,49 @@ create database {name} template {template} strategy file_copy;
 -- name: constraint_catalog
 -- returns: many
 -- record: ConstraintInfo
--- Every constraint of the current schema with its parent table (for partitions),
--- its columns and its COMMENT, which error messages quote.
-select distinct on (c.conname)
-       c.conname::text as name,
-       coalesce(p.inhparent, c.conrelid)::regclass::text as table_name,
-       array(select a.attname::text
-               from unnest(c.conkey) with ordinality as k(attnum, ord)
-               join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
-              order by k.ord) as columns,
-       coalesce(obj_description(c.oid, 'pg_constraint'),
-                obj_description(nullif(c.conparentid, 0), 'pg_constraint')) as description
-  from pg_constraint c
-  left join pg_inherits p on p.inhrelid = c.conrelid
- where c.connamespace = current_schema()::regnamespace
-   and c.conrelid <> 0
- order by c.conname, description nulls last;
+-- Every constraint of the current schema with its table (the partitioned table for a
+-- partition's), its columns in the order the constraint names them, and its COMMENT,
+-- which error messages quote. Unique indexes that back no constraint (the partial ones)
+-- are listed with the index's COMMENT. Every table is listed too, under its own name
+-- with no columns, mapped to its partitioned table: a not-null error names the
+-- partition and no constraint.
+select distinct on (name) name, table_name, columns, description
+  from (
+    select c.conname::text as name,
+           coalesce(pg_partition_root(c.conrelid), c.conrelid)::regclass::text as table_name,
+           array(select a.attname::text
+                   from unnest(c.conkey) with ordinality as k(attnum, ord)
+                   join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+                  order by k.ord) as columns,
+           coalesce(obj_description(c.oid, 'pg_constraint'),
+                    obj_description(nullif(c.conparentid, 0), 'pg_constraint')) as description
+      from pg_constraint c
+     where c.connamespace = current_schema()::regnamespace
+       and c.conrelid <> 0
+    union all
+    select i.relname::text,
+           coalesce(pg_partition_root(x.indrelid), x.indrelid)::regclass::text,
+           array(select a.attname::text
+                   from unnest(x.indkey::int2[]) with ordinality as k(attnum, ord)
+                   join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
+                  order by k.ord),
+           obj_description(i.oid, 'pg_class')
+      from pg_index x
+      join pg_class i on i.oid = x.indexrelid
+     where x.indisunique
+       and i.relnamespace = current_schema()::regnamespace
+       and not exists (select 1 from pg_constraint c
+                        where c.conindid = x.indexrelid and c.contype in ('p', 'u', 'x'))
+    union all
+    select t.relname::text,
+           coalesce(pg_partition_root(t.oid), t.oid)::regclass::text,
+           array[]::text[],
+           null
+      from pg_class t
+     where t.relkind in ('r', 'p')
+       and t.relnamespace = current_schema()::regnamespace
+  ) as catalog
+ order by name, description nulls last;
 
 -- name: try_advisory_lock
 -- returns: scalar

@@ -1,0 +1,375 @@
+"""The named-query registry: every query prepares, records match their SQL, the loader refuses
+malformed files with file:line, placeholders convert, identifiers are composed safely."""
+
+from __future__ import annotations
+
+import logging
+import re
+import types
+import typing
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg import sql
+from pydantic import AwareDatetime
+
+from resultsdb import records
+from resultsdb.errors import QueryRegistryError
+from resultsdb.registry import Query, Registry, Returns, convert_placeholders, default_registry
+
+# Queries that PostgreSQL cannot PREPARE, each with the reason. Keep it short: a query
+# belongs here only when the protocol itself refuses it (utility statements parse).
+UNPREPARABLE: dict[str, str] = {}
+
+# A valid value for every free {identifier}: parsing does not look the name up.
+PROBE_IDENTIFIER = "rdb_prepare_probe"
+
+
+@pytest.fixture(scope="module")
+def schema_conn(pg_server: Any, template_db: str) -> Iterator[psycopg.Connection[Any]]:
+    """One migrated database for the whole module: preparing a statement changes nothing."""
+    name = f"rdb_reg_{uuid.uuid4().hex[:12]}"
+    conninfo = pg_server.create_database(name, template=template_db)
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            yield conn
+    finally:
+        pg_server.drop_database(name)
+
+
+def identifiers_for(query: Query) -> dict[str, str]:
+    return {name: sorted(allowed)[0] if allowed else PROBE_IDENTIFIER
+            for name, allowed in query.identifiers.items()}
+
+
+def as_text(statement: sql.Composed | str, conn: psycopg.Connection[Any]) -> str:
+    return statement if isinstance(statement, str) else statement.as_string(conn)
+
+
+# -- every registered query against the migrated schema ---------------------------------
+
+# The PostgreSQL types a record field of each Python type may come from (strict records:
+# no coercion, so e.g. numeric -> float or timestamp -> aware datetime would fail).
+_TYPES: dict[Any, set[str]] = {
+    UUID: {"uuid"},
+    str: {"text", "varchar", "name", "bpchar"},
+    int: {"int2", "int4", "int8"},
+    float: {"float4", "float8", "int2", "int4", "int8"},
+    bool: {"bool"},
+    datetime: {"timestamptz"},
+    AwareDatetime: {"timestamptz"},
+    dict: {"jsonb", "json"},
+    list: {"_text", "_varchar", "_name"},
+}
+
+
+def allowed_types(annotation: Any) -> set[str]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return allowed_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(allowed_types(a) for a in typing.get_args(annotation)
+                             if a is not type(None)))
+    if origin is typing.Literal:
+        return set().union(*(allowed_types(type(a)) for a in typing.get_args(annotation)))
+    if origin is dict or annotation is dict:
+        return _TYPES[dict]
+    if origin is list:
+        return _TYPES[list]
+    if annotation in _TYPES:
+        return _TYPES[annotation]
+    for python_type, names in _TYPES.items():
+        if isinstance(annotation, type) and issubclass(annotation, python_type):
+            return names
+    raise AssertionError(f"no PostgreSQL types known for {annotation!r}")
+
+
+def test_the_default_registry_loads_every_query_file() -> None:
+    registry = default_registry()
+    assert len(registry) > 0
+    assert len(UNPREPARABLE) <= 3, "UNPREPARABLE is for the odd DDL statement only"
+    assert set(UNPREPARABLE) <= set(registry.queries), "UNPREPARABLE names an unknown query"
+    files = {q.source.split(":")[0] for q in registry}
+    assert "catalog.sql" in files
+
+
+@pytest.mark.parametrize("name", sorted(default_registry().queries))
+def test_query_prepares_and_returns_its_records_fields(
+        name: str, schema_conn: psycopg.Connection[Any]) -> None:
+    if name in UNPREPARABLE:
+        pytest.skip(UNPREPARABLE[name])
+    check_query(default_registry()[name], schema_conn)
+
+
+def check_query(query: Query, conn: psycopg.Connection[Any]) -> None:
+    """PREPARE the query; rows must carry exactly its record's fields, in types that fit."""
+    text = as_text(query.compose(identifiers_for(query), positional=True), conn)
+    prepared = conn.pgconn.prepare(b"", text.encode())
+    assert prepared.status == psycopg.pq.ExecStatus.COMMAND_OK, (
+        f"{query.source}: {query.name} does not prepare: "
+        f"{prepared.error_message.decode().strip()} (a parameter of unknown type needs a cast)")
+    described = conn.pgconn.describe_prepared(b"")
+    assert described.status == psycopg.pq.ExecStatus.COMMAND_OK
+    assert described.nparams == len(query.params), (query.params, described.nparams)
+
+    columns = [described.fname(i).decode() for i in range(described.nfields)]
+    if query.returns in (Returns.ONE, Returns.MANY):
+        assert query.record is not None
+        fields = query.record.model_fields
+        assert len(columns) == len(set(columns)), f"{query.name}: duplicate columns {columns}"
+        assert set(columns) == set(fields), (
+            f"{query.source}: {query.name} returns {sorted(columns)}; record "
+            f"{query.record.__name__} has {sorted(fields)} (missing "
+            f"{sorted(set(fields) - set(columns))}, extra {sorted(set(columns) - set(fields))})")
+        oids = [described.ftype(i) for i in range(described.nfields)]
+        typnames = dict(conn.execute(
+            "select oid::int, typname::text from pg_type where oid = any(%s)", (oids,)).fetchall())
+        wrong = {
+            column: typnames[oid] for column, oid in zip(columns, oids, strict=True)
+            if typnames[oid] not in allowed_types(fields[column].annotation)
+        }
+        assert not wrong, f"{query.source}: {query.name}: column types do not fit the record: {wrong}"
+    elif query.returns is Returns.SCALAR:
+        assert columns, f"{query.name} returns scalar but selects no column"
+
+
+@pytest.mark.parametrize(("body", "complaint"), [
+    ("select relname as name, relkind as kind from pg_class", "extra ['kind']"),
+    ("select relname as title from pg_class", "missing ['name']"),
+    ("select 1::numeric as name", "column types do not fit the record: {'name': 'numeric'}"),
+    ("select relname as name from pg_clas", 'relation "pg_clas" does not exist'),
+    ("select now()::timestamp as migration_hash, 'x' as migration_id, "
+     "now()::timestamp as applied_at", "'applied_at': 'timestamp'"),
+])
+def test_the_query_check_catches_drift(body: str, complaint: str, tmp_path: Path,
+                                       schema_conn: psycopg.Connection[Any]) -> None:
+    record = "AppliedMigration" if "applied_at" in body else "PartitionName"
+    (tmp_path / "q.sql").write_text(
+        f"-- name: drifted\n-- returns: many\n-- record: {record}\n{body}\n", encoding="utf-8")
+    with pytest.raises(AssertionError) as info:
+        check_query(Registry.load(tmp_path)["drifted"], schema_conn)
+    assert complaint in str(info.value)
+
+
+# -- loader failures ---------------------------------------------------------------------
+
+GOOD = "-- name: ok\n-- returns: scalar\nselect 1;\n"
+
+
+def load(tmp_path: Path, *files: str) -> Registry:
+    for i, text in enumerate(files):
+        (tmp_path / f"f{i}.sql").write_text(text, encoding="utf-8")
+    return Registry.load(tmp_path)
+
+
+@pytest.mark.parametrize(("files", "where", "message"), [
+    pytest.param(
+        (GOOD + "\n-- name: ok\n-- returns: scalar\nselect 2;\n",),
+        "f0.sql:5", r"query ok already defined at f0.sql:1", id="duplicate-in-file"),
+    pytest.param(
+        (GOOD, "-- first\n" + GOOD),
+        "f1.sql:2", r"query ok already defined at f0.sql:1", id="duplicate-across-files"),
+    pytest.param(
+        ("-- name: r\n-- returns: many\n-- record: NoSuchRecord\nselect 1;\n",),
+        "f0.sql:1", r"unknown record 'NoSuchRecord'", id="unknown-record"),
+    pytest.param(
+        ("-- name: r\n-- returns: lots\nselect 1;\n",),
+        "f0.sql:1", r"'returns' must be one of one, many, scalar", id="malformed-returns"),
+    pytest.param(
+        ("-- name: r\nselect 1;\n",),
+        "f0.sql:1", r"'returns' must be one of", id="missing-returns"),
+    pytest.param(
+        ("-- name: r\n-- returns: one\nselect 1;\n",),
+        "f0.sql:1", r"returns rows but names no record", id="rows-without-record"),
+    pytest.param(
+        ("-- name: r\n-- returns: scalar\n-- record: PartitionName\nselect 1;\n",),
+        "f0.sql:1", r"returns scalar but names a record", id="scalar-with-record"),
+    pytest.param(
+        ("-- about this file\n\nselect 1;\n" + GOOD,),
+        "f0.sql:3", r"SQL before the first '-- name:' header", id="sql-before-header"),
+    pytest.param(
+        ("-- name: r\n-- returns: none\n-- identifier: col\nselect 1;\n",),
+        "f0.sql:1", r"identifier \{col\} unused in r", id="unused-identifier"),
+    pytest.param(
+        ("-- name: r\n-- returns: none\n-- identifier: col = a | b-c\nselect {col};\n",),
+        "f0.sql:1", r"identifier col allows bad values", id="bad-allowed-identifier"),
+    pytest.param(
+        ("-- name: Bad-Name\n-- returns: none\nselect 1;\n",),
+        "f0.sql:1", r"must be lower_snake_case", id="bad-name"),
+    pytest.param(
+        (GOOD + "\n-- name: empty\n-- returns: none\n;\n",),
+        "f0.sql:5", r"query empty has no SQL", id="no-sql"),
+    pytest.param(
+        ("-- name: r\n-- returns: none\n-- returns: scalar\nselect 1;\n",),
+        "f0.sql:1", r"'returns' given twice", id="header-twice"),
+])
+def test_loader_refuses_malformed_files_with_file_and_line(
+        tmp_path: Path, files: tuple[str, ...], where: str, message: str) -> None:
+    with pytest.raises(QueryRegistryError) as info:
+        load(tmp_path, *files)
+    text = str(info.value)
+    assert text.startswith(f"{where}:"), text
+    assert re.search(message, text), text
+
+
+def test_loader_refuses_an_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(QueryRegistryError, match="no query files"):
+        Registry.load(tmp_path)
+
+
+def test_loader_reads_headers_doc_and_body(tmp_path: Path) -> None:
+    registry = load(tmp_path, (
+        "-- Queries about nothing.\n\n"
+        "-- name: first\n-- returns: many\n-- record: PartitionName\n"
+        "-- The partitions, by name.\n-- Second line of the doc.\n"
+        "select relname as name from pg_class where relname like :pattern;\n\n"
+        "-- name: second\n-- returns: rowcount\nupdate t set a = :a where b = :b and a <> :a;\n"
+    ))
+    first, second = registry["first"], registry["second"]
+    assert first.returns is Returns.MANY and first.record is records.PartitionName
+    assert first.doc == "The partitions, by name. Second line of the doc."
+    assert first.source == "f0.sql:3" and second.source == "f0.sql:10"
+    assert first.text.endswith(":pattern") and first.params == ("pattern",)
+    assert second.params == ("a", "b") and second.positional_text.endswith("a <> $1")
+    with pytest.raises(QueryRegistryError, match="no query named 'third'"):
+        registry["third"]
+
+
+# -- placeholder conversion ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "named", "positional", "params"), [
+    pytest.param("select :a::int, x::text from t where b = :b",
+                 "select %(a)s::int, x::text from t where b = %(b)s",
+                 "select $1::int, x::text from t where b = $2", ("a", "b"), id="casts"),
+    pytest.param("select ':not_a_param', 'it''s :x', \"col:y\" from t where a = :a",
+                 "select ':not_a_param', 'it''s :x', \"col:y\" from t where a = %(a)s",
+                 "select ':not_a_param', 'it''s :x', \"col:y\" from t where a = $1", ("a",),
+                 id="strings-with-colons"),
+    pytest.param("select E'it\\'s :x', :a", "select E'it\\'s :x', %(a)s", "select E'it\\'s :x', $1",
+                 ("a",), id="escape-string"),
+    pytest.param("select 5 % 2, 'a%' where name like :p || '%'",
+                 "select 5 %% 2, 'a%%' where name like %(p)s || '%%'",
+                 "select 5 % 2, 'a%' where name like $1 || '%'", ("p",), id="percent"),
+    pytest.param("select 1 -- :no, it's a comment\n, /* :nor /* nested :x */ this */ :yes",
+                 "select 1 -- :no, it's a comment\n, /* :nor /* nested :x */ this */ %(yes)s",
+                 "select 1 -- :no, it's a comment\n, /* :nor /* nested :x */ this */ $1",
+                 ("yes",), id="comments"),
+    pytest.param("select $$ :a $$, $body$ :b 'x $body$, :c, $1",
+                 "select $$ :a $$, $body$ :b 'x $body$, %(c)s, $1",
+                 "select $$ :a $$, $body$ :b 'x $body$, $1, $1", ("c",), id="dollar-quotes"),
+    pytest.param("select a$b$c, :d", "select a$b$c, %(d)s", "select a$b$c, $1", ("d",),
+                 id="dollar-inside-identifier"),
+    pytest.param("select :id, :other, :id", "select %(id)s, %(other)s, %(id)s",
+                 "select $1, $2, $1", ("id", "other"), id="repeated"),
+    pytest.param("select arr[1:2], f(x := 1), t.a::int[]", "select arr[1:2], f(x := 1), t.a::int[]",
+                 "select arr[1:2], f(x := 1), t.a::int[]", (), id="slices-and-named-args"),
+])
+def test_convert_placeholders(text: str, named: str, positional: str,
+                              params: tuple[str, ...]) -> None:
+    assert convert_placeholders(text) == (named, positional, params)
+
+
+def test_queries_with_percent_and_braces_run_as_written(
+        conn: psycopg.Connection[Any], tmp_path: Path) -> None:
+    registry = load(tmp_path, (
+        "-- name: no_params\n-- returns: scalar\nselect '100%' || (7 % 4)::text;\n\n"
+        "-- name: with_param\n-- returns: scalar\nselect '100%' || :x;\n\n"
+        "-- name: braces\n-- returns: scalar\n-- identifier: col\n"
+        "select ('{}'::jsonb || :j::jsonb)::text as {col};\n"
+    ))
+    assert registry.scalar(conn, "no_params") == "100%3"
+    assert registry.scalar(conn, "with_param", x="!") == "100%!"
+    assert registry.scalar(conn, "braces", identifiers={"col": "x%y"}, j={"a": 1}) == '{"a": 1}'
+
+
+# -- calling queries -------------------------------------------------------------------------
+
+
+def test_missing_or_extra_parameters_are_refused(conn: psycopg.Connection[Any]) -> None:
+    registry = default_registry()
+    with pytest.raises(QueryRegistryError, match=r"missing parameters \['name'\]"):
+        registry.scalar(conn, "database_exists")
+    with pytest.raises(QueryRegistryError, match=r"unexpected \['nme'\]"):
+        registry.scalar(conn, "database_exists", name="postgres", nme="x")
+    with pytest.raises(QueryRegistryError, match="returns scalar, not many"):
+        registry.many(conn, "database_exists", name="postgres")
+    assert registry.scalar(conn, "database_exists", name="postgres") is True
+
+
+@pytest.fixture
+def sortable(tmp_path: Path) -> Registry:
+    return load(tmp_path, (
+        "-- name: sorted_names\n-- returns: many\n-- record: PartitionName\n"
+        "-- identifier: col = relname | oid\n"
+        "select relname::text as name from pg_class where relname like :p order by {col} limit 3;\n\n"
+        "-- name: any_name\n-- returns: scalar\n-- identifier: name\nselect 1 as {name};\n"
+    ))
+
+
+def test_allowlisted_identifier_refuses_other_values(
+        sortable: Registry, conn: psycopg.Connection[Any]) -> None:
+    query = sortable["sorted_names"]
+    for evil in ("name; drop table x", "relname desc", 'relname"', "RELNAME", ""):
+        with pytest.raises(QueryRegistryError, match="not allowed") as info:
+            sortable.many(conn, "sorted_names", identifiers={"col": evil}, p="pg_%")
+        assert "choose one of oid, relname" in str(info.value)
+    with pytest.raises(QueryRegistryError, match="takes identifiers"):
+        query.compose({})
+    with pytest.raises(QueryRegistryError, match="takes identifiers"):
+        query.compose({"col": "oid", "other": "x"})
+
+    composed = query.compose({"col": "relname"})
+    assert 'order by "relname" limit 3' in as_text(composed, conn)
+    names = [r.name for r in sortable.many(conn, "sorted_names", identifiers={"col": "relname"},
+                                           p="pg_%")]
+    assert names == sorted(names) and len(names) == 3
+
+
+def test_free_identifier_is_quoted_never_spliced(
+        sortable: Registry, conn: psycopg.Connection[Any]) -> None:
+    evil = 'x"; drop table t; --'
+    text = as_text(sortable["any_name"].compose({"name": evil}), conn)
+    assert text == 'select 1 as "x""; drop table t; --"'
+    with conn.cursor() as cur:
+        cur.execute(sortable["any_name"].compose({"name": evil}))
+        assert cur.description is not None and cur.description[0].name == evil
+
+
+# -- slow query log ---------------------------------------------------------------------------
+
+
+def test_slow_queries_are_logged_by_name_never_with_values(
+        conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture) -> None:
+    registry = Registry.load()  # not the shared default: its threshold is changed here
+    secret = "s3cret-parameter-value"
+    registry.slow_query_ms = 1e9
+    with caplog.at_level(logging.DEBUG, logger="resultsdb.queries"):
+        registry.scalar(conn, "database_exists", name=secret)
+    assert not caplog.records
+
+    registry.slow_query_ms = 0
+    with caplog.at_level(logging.DEBUG, logger="resultsdb.queries"):
+        assert registry.scalar(conn, "database_exists", name=secret) is False
+    [record] = caplog.records
+    message = record.getMessage()
+    assert record.levelno == logging.WARNING
+    assert re.fullmatch(r"slow query database_exists took \d+\.\d ms", message), message
+    assert secret not in caplog.text and secret not in repr(record.args)
+
+
+def test_slow_failing_query_is_logged_too(
+        conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    registry = load(tmp_path, "-- name: fails\n-- returns: scalar\nselect 1 / :zero;\n")
+    registry.slow_query_ms = 0
+    with caplog.at_level(logging.WARNING, logger="resultsdb.queries"), \
+            pytest.raises(psycopg.errors.DivisionByZero):
+        registry.scalar(conn, "fails", zero=0)
+    assert [r.getMessage().split(" took ")[0] for r in caplog.records] == ["slow query fails"]
+
