@@ -367,3 +367,19 @@ def as_limit(value: object) -> int:
         raise InvalidInput(f"limit: must be an integer from 1 to {MAX_PAGE_SIZE}, got {value!r}",
                            field="limit")
     return value
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def validate_value(field: str, value: Any, kind: Any = Timestamp | None, *,
+                   table: str | None = None) -> Any:
+    """One argument checked against a field type (default: an optional aware datetime);
+    InvalidInput naming ``field`` when it does not fit."""
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind, config={"strict": True, "allow_inf_nan": False})
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        raise invalid_input(exc, table=table, at=(field,)) from exc

@@ -216,11 +216,122 @@ class ConstraintInfo(Record):
     description: str | None
 
 
+
+class Blob(Record):
+    """A row of blobs: an object in the artifact store and when it was last claimed."""
+
+    content_hash: str
+    size_bytes: int
+    created_at: UtcDatetime
+    last_claimed_at: UtcDatetime
+
+
+class ReferencedBlob(Record):
+    """A content hash that rows reference, with how many rows and the size they record."""
+
+    content_hash: str
+    size_bytes: int | None
+    reference_count: int
+
+
+class BlobReference(Record):
+    """One row that references a blob: a model artifact (owner: its version) or a snapshot (its run)."""
+
+    table_name: str
+    row_id: UUID
+    owner_id: UUID
+    content_hash: str
+    size_bytes: int | None
+    storage_path: str | None
+
+
+class BlobTotals(Record):
+    blob_count: int
+    total_bytes: int
+
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.__name__: cls
     for cls in (
         Experiment, Run, Configuration, Model, ModelVersion, ModelVersionTransition,
         ModelArtifact, DataSnapshot, Trial, EquityPoint, Trade, StatusTransition,
         ConstraintInfo, PartitionName, TableCount, PartitionInfo, AppliedMigration, MigrationLogEntry,
+        Blob, ReferencedBlob, BlobReference, BlobTotals,
     )
 }
+
+
+# -- analytics rows ---------------------------------------------------------------------
+
+
+class LeaderboardRow(Record):
+    rank: int
+    run_id: UUID
+    name: str | None
+    run_type: str
+    status: RunStatus
+    metric: str
+    value: float
+    summary_metrics: NumberMap
+    start_time: UtcDatetime | None
+    end_time: UtcDatetime | None
+
+
+class RunComparison(Record):
+    run_id: UUID
+    name: str | None
+    run_type: str
+    status: RunStatus
+    summary_metrics: NumberMap
+    parameters: dict[str, JsonObject]
+    start_time: UtcDatetime | None
+    end_time: UtcDatetime | None
+
+
+class ExperimentSummary(Record):
+    experiment_id: UUID
+    name: str
+    status: ExperimentStatus
+    run_count: int
+    runs_by_status: dict[str, int]
+    mean_duration_s: float | None
+    max_duration_s: float | None
+    best_run_id: UUID | None
+    best_value: float | None
+
+
+class ModelSummary(Record):
+    model_id: UUID
+    name: str
+    model_type: str
+    version_count: int
+    latest_version: int | None
+    production_version: int | None
+    production_since: UtcDatetime | None
+    artifact_bytes: int
+
+
+class ModelAttention(Record):
+    model_id: UUID
+    name: str
+    production_version: int | None
+    better_version: int | None
+    reason: str
+
+
+class LineageRow(Record):
+    """model_version_lineage as it comes from SQL: JSON documents, typed by the API."""
+
+    version: JsonObject
+    model: JsonObject
+    run: JsonObject
+    experiment: JsonObject
+    configurations: list[JsonObject]
+    snapshots: list[JsonObject]
+    artifacts: list[JsonObject]
+
+
+RECORD_TYPES.update({
+    cls.__name__: cls
+    for cls in (LeaderboardRow, RunComparison, ExperimentSummary, ModelSummary, ModelAttention,
+                LineageRow)
+})

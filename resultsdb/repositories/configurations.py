@@ -52,7 +52,7 @@ def latest(conn: Connection, name: str) -> Configuration:
 
 
 def lineage(conn: Connection, id: IdLike) -> list[Configuration]:
-    """The configuration, then its parent, grandparent ... (empty when ``id`` does not exist)."""
+    """The chain root first, ending with the configuration itself (empty when ``id`` does not exist)."""
     row_id = as_id(id, table=TABLE)
     return cast(list[Configuration], queries().many(conn, "configuration_lineage", id=row_id))
 

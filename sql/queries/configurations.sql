@@ -37,7 +37,7 @@ select * from configurations where name = :name order by version desc limit 1;
 -- name: configuration_lineage
 -- returns: many
 -- record: Configuration
--- The configuration :id, then its parent, grandparent ... up to the root.
+-- The chain of configurations from the root down to :id (root first, :id last).
 -- CYCLE ends the walk should a cycle ever exist.
 with recursive lineage as (
     select c.*, 0 as depth from configurations c where c.id = :id
@@ -49,7 +49,7 @@ with recursive lineage as (
 select id, run_id, name, config_type, parameters, version, parent_id, created_at
   from lineage
  where not is_cycle
- order by depth;
+ order by depth desc;
 
 -- name: lock_configuration_name
 -- returns: none

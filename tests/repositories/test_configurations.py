@@ -38,7 +38,7 @@ def test_parent_chain(db: Database, run: Run) -> None:
     v2 = make(db, run, "chain", parameters={"lr": 5e-4}, parent_id=v1.id)
     v3 = make(db, run, "chain", parameters={"lr": 5e-4, "gamma": 0.995}, parent_id=str(v2.id))
     assert v3.parent_id == v2.id
-    assert [c.version for c in db.read(lambda c: configurations.lineage(c, v3.id))] == [3, 2, 1]
+    assert [c.version for c in db.read(lambda c: configurations.lineage(c, v3.id))] == [1, 2, 3]
     assert db.read(lambda c: configurations.lineage(c, v1.id)) == [v1]
     assert db.read(lambda c: configurations.lineage(c, MISSING_ID)) == []
 

@@ -1,0 +1,86 @@
+"""Analytics: leaderboards, comparisons, summaries - named queries, records out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.configs import flatten
+from resultsdb.errors import InvalidInput
+from resultsdb.inputs import as_limit
+from resultsdb.records import (
+    ExperimentSummary,
+    LeaderboardRow,
+    ModelAttention,
+    ModelSummary,
+    RunComparison,
+    RunStatus,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Direction = Literal["max", "min"]
+
+
+def _direction(value: str) -> Direction:
+    if value in ("max", "maximize", "desc"):
+        return "max"
+    if value in ("min", "minimize", "asc"):
+        return "min"
+    raise InvalidInput(f"direction: must be max or min, got {value!r}", field="direction")
+
+
+class AnalyticsAPI(Base):
+    def leaderboard(self, experiment: Ref, metric: str, direction: str = "max", limit: int = 10,
+                    *, status: RunStatus | None = "completed") -> list[LeaderboardRow]:
+        """An experiment's runs ranked by a summary metric (an index range scan, however
+        many runs). Only completed runs unless ``status`` says otherwise (None = all)."""
+        query = "leaderboard_desc" if _direction(direction) == "max" else "leaderboard_asc"
+        lim = as_limit(limit)
+        return self.db.read(lambda c: self._q().many(
+            c, query, experiment_id=self._experiment_id(c, experiment), metric=metric,
+            status=status, limit=lim))
+
+    def compare_runs(self, runs: Sequence[Ref]) -> list[RunComparison]:
+        """Runs side by side: summary metrics and each configuration's latest parameters."""
+        ids = [ref_id(r, field="runs", table="runs") for r in runs]
+        return self.db.read(lambda c: self._q().many(c, "compare_runs", run_ids=ids))
+
+    def compare_frame(self, runs: Sequence[Ref]) -> pd.DataFrame:
+        """compare_runs as a DataFrame, one row per run: metrics as ``metric_<key>``,
+        parameters as ``<config name>.<dotted key>``."""
+        import pandas as pd
+
+        rows = []
+        for r in self.compare_runs(runs):
+            row: dict[str, Any] = {"run_id": r.run_id, "name": r.name, "status": r.status}
+            row.update({f"metric_{k}": v for k, v in r.summary_metrics.items()})
+            for config_name, params in r.parameters.items():
+                row.update({f"{config_name}.{k}": v for k, v in flatten(params).items()})
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("run_id") if rows else pd.DataFrame()
+
+    def experiment_summary(self, experiment: Ref, metric: str | None = None,
+                           direction: str = "max") -> ExperimentSummary:
+        """Runs by status, durations of ended runs, and the best run by ``metric``."""
+        d = _direction(direction)
+        return self.db.read(lambda c: self._q().one(
+            c, "experiment_summary", experiment_id=self._experiment_id(c, experiment),
+            metric=metric, direction=d))
+
+    def model_summary(self, model: Ref) -> ModelSummary:
+        """Versions, the one in production, the newest, and the bytes of its artifacts."""
+        return self.db.read(lambda c: self._q().one(c, "model_summary", model_id=self._model_id(c, model)))
+
+    def models_needing_attention(self, *, max_age_days: int = 30, metric: str = "sharpe",
+                                 direction: str = "max") -> list[ModelAttention]:
+        """Models with no production version, a production version older than
+        ``max_age_days``, or a newer version whose ``metric`` beats production's."""
+        if isinstance(max_age_days, bool) or not isinstance(max_age_days, int) or max_age_days < 0:
+            raise InvalidInput(f"max_age_days: must be a whole number >= 0, got {max_age_days!r}",
+                               field="max_age_days")
+        return self.db.read(lambda c: self._q().many(
+            c, "models_needing_attention", max_age_days=max_age_days, metric=metric,
+            direction=_direction(direction)))

@@ -1,0 +1,187 @@
+"""Experiments and runs: the tracking half of the API (like mlflow's start_run)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Literal
+
+from resultsdb.api._base import Base, Page, Ref, decode_cursor, encode_cursor, ref_id
+from resultsdb.errors import AlreadyExists, InvalidInput
+from resultsdb.fields import NumberMap
+from resultsdb.inputs import as_limit, as_tags, validate_value
+from resultsdb.records import Experiment, ExperimentStatus, Run, RunStatus
+from resultsdb.repositories import experiments as experiments_repo
+from resultsdb.repositories import runs as runs_repo
+
+RUN_SORT_KEYS = ("created_at", "updated_at", "start_time", "end_time", "status", "run_type")
+MAX_ERROR_MESSAGE = 10_000
+
+
+class ExperimentsAPI(Base):
+    # -- experiments ---------------------------------------------------------------
+
+    def start_experiment(self, name: str, description: str | None = None,
+                         tags: Mapping[str, Any] | Sequence[str] | None = None, *,
+                         exist_ok: bool = False) -> Experiment:
+        """Create an experiment, active.
+
+        Names are unique among experiments that are not archived. On a clash this
+        raises AlreadyExists, unless ``exist_ok`` - then it returns the live
+        experiment of that name (as ``mlflow.set_experiment`` does), whatever its
+        description and tags.
+        """
+        data = {"name": name, "description": description, "tags": tags or {}}
+
+        def create(conn: Any) -> Experiment:
+            return experiments_repo.create(conn, data)
+
+        try:
+            return self.db.write(create)
+        except AlreadyExists:
+            if not exist_ok:
+                raise
+            return self.get_experiment(name)
+
+    def get_experiment(self, experiment: Ref) -> Experiment:
+        """An experiment by record, id, or name (the live experiment of that name)."""
+        return self.db.read(lambda c: experiments_repo.get(c, self._experiment_id(c, experiment)))
+
+    def _set_experiment_status(self, experiment: Ref, status: ExperimentStatus) -> Experiment:
+        def go(conn: Any) -> Experiment:
+            exp_id = self._experiment_id(conn, experiment)
+            return self._q().one(conn, "set_experiment_status", id=exp_id, status=status)
+        return self.db.write(go)
+
+    def complete_experiment(self, experiment: Ref) -> Experiment:
+        """Mark an active experiment completed (InvalidTransition from other states)."""
+        return self._set_experiment_status(experiment, "completed")
+
+    def fail_experiment(self, experiment: Ref) -> Experiment:
+        return self._set_experiment_status(experiment, "failed")
+
+    def archive_experiment(self, experiment: Ref) -> Experiment:
+        """Archive an experiment: it leaves listings of live experiments and frees its name."""
+        return self._set_experiment_status(experiment, "archived")
+
+    def reactivate_experiment(self, experiment: Ref) -> Experiment:
+        """Make an archived, completed or failed experiment active again.
+
+        AlreadyExists when another live experiment has taken its name meanwhile.
+        """
+        return self._set_experiment_status(experiment, "active")
+
+    def experiments(self, *, status: ExperimentStatus | None = None,
+                    tags: Mapping[str, Any] | Sequence[str] | None = None,
+                    created_after: datetime | None = None, created_before: datetime | None = None,
+                    limit: int = 100, cursor: str | None = None) -> Page[Experiment]:
+        """Experiments matching every filter given, oldest first, a page at a time."""
+        after = decode_cursor(cursor, "experiments")[1] if cursor else None
+        params = {
+            "status": status, "tags": as_tags(tags, field="tags") if tags is not None else None,
+            "created_after": validate_value("created_after", created_after),
+            "created_before": validate_value("created_before", created_before),
+            "after_id": after, "limit": as_limit(limit),
+        }
+        rows = self.db.read(lambda c: self._q().many(c, "search_experiments", **params))
+        nxt = encode_cursor("experiments", "", rows[-1].id) if len(rows) == params["limit"] else None
+        return Page(rows, nxt)
+
+    # -- runs ------------------------------------------------------------------------
+
+    def start_run(self, experiment: Ref, name: str | None = None, run_type: str = "training", *,
+                  user_id: Any = None, tags: Mapping[str, Any] | Sequence[str] | None = None,
+                  parent: Ref | None = None, status: Literal["running", "scheduled"] = "running",
+                  ) -> Run:
+        """Start a run in an experiment (by record, id or name); it is running unless scheduled."""
+        def go(conn: Any) -> Run:
+            data = {
+                "experiment_id": self._experiment_id(conn, experiment), "name": name,
+                "run_type": run_type, "user_id": user_id, "tags": tags or {}, "status": status,
+                "parent_run_id": ref_id(parent, field="parent", table="runs") if parent else None,
+            }
+            return runs_repo.create(conn, data)
+        return self.db.write(go)
+
+    def get_run(self, run: Ref) -> Run:
+        return self.db.read(lambda c: runs_repo.get(c, ref_id(run, field="run", table="runs")))
+
+    def end_run(self, run: Ref, status: Literal["completed", "failed", "killed"] = "completed", *,
+                error: BaseException | None = None) -> Run:
+        """End a run: end_time is stamped in the same statement. A failed or killed run
+        keeps the exception's type and message. InvalidTransition if it already ended."""
+        run_id = ref_id(run, field="run", table="runs")
+        error_type = type(error).__qualname__[:255] if error is not None else None
+        message = str(error)[:MAX_ERROR_MESSAGE] if error is not None else None
+        if status not in ("completed", "failed", "killed"):
+            raise InvalidInput(f"status: {status!r} does not end a run; use completed, failed or "
+                               "killed", field="status", table="runs")
+        return self.db.write(lambda c: self._q().one(
+            c, "end_run", id=run_id, status=status, error_type=error_type, error_message=message))
+
+    def start(self, run: Ref) -> Run:
+        """Start a scheduled run."""
+        run_id = ref_id(run, field="run", table="runs")
+        return self.db.write(lambda c: runs_repo.update(c, run_id, status="running"))
+
+    @contextmanager
+    def run(self, experiment: Ref, name: str | None = None, run_type: str = "training", *,
+            user_id: Any = None, tags: Mapping[str, Any] | Sequence[str] | None = None,
+            parent: Ref | None = None) -> Iterator[Run]:
+        """``with db.run(exp, "train") as run:`` - running inside, then completed; if the
+        block raises, failed with the exception's type and message (killed on Ctrl-C)."""
+        started = self.start_run(experiment, name, run_type, user_id=user_id, tags=tags, parent=parent)
+        try:
+            yield started
+        except BaseException as exc:
+            status: Literal["failed", "killed"] = (
+                "killed" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed")
+            self.end_run(started, status, error=exc)
+            raise
+        self.end_run(started, "completed")
+
+    def log_summary_metrics(self, run: Ref, metrics: Mapping[str, float]) -> Run:
+        """Merge finite numbers into the run's summary_metrics, atomically (concurrent
+        merges lose nothing; a key given again takes the new value)."""
+        run_id = ref_id(run, field="run", table="runs")
+        values = validate_value("metrics", metrics, NumberMap, table="runs")
+        return self.db.write(lambda c: self._q().one(
+            c, "merge_run_summary_metrics", id=run_id, metrics=dict(values)))
+
+    def runs(self, experiment: Ref | None = None, *, status: RunStatus | None = None,
+             run_type: str | None = None, tags: Mapping[str, Any] | Sequence[str] | None = None,
+             parent: Ref | None = None, started_after: datetime | None = None,
+             started_before: datetime | None = None, order_by: str = "created_at",
+             descending: bool = False, limit: int = 100, cursor: str | None = None) -> Page[Run]:
+        """Runs matching every filter given, sorted by an allowlisted column, a page at a time.
+
+        ``order_by`` is one of created_at, updated_at, start_time, end_time, status,
+        run_type; rows whose sort column is null are left out. Pass ``page.next_cursor``
+        back as ``cursor`` for the next page (keyset pagination: stable under inserts).
+        """
+        if order_by not in RUN_SORT_KEYS:
+            raise InvalidInput(f"order_by: {order_by!r} is not sortable; choose one of "
+                               f"{', '.join(RUN_SORT_KEYS)}", field="order_by", table="runs")
+        kind = f"runs:{order_by}:{'desc' if descending else 'asc'}"
+        after_value, after_id = decode_cursor(cursor, kind) if cursor else (None, None)
+
+        def go(conn: Any) -> list[Run]:
+            params = {
+                "experiment_id": self._experiment_id(conn, experiment) if experiment else None,
+                "parent_run_id": ref_id(parent, field="parent", table="runs") if parent else None,
+                "status": status, "run_type": run_type,
+                "tags": as_tags(tags, field="tags") if tags is not None else None,
+                "started_after": validate_value("started_after", started_after),
+                "started_before": validate_value("started_before", started_before),
+                "after_value": after_value, "after_id": after_id, "limit": as_limit(limit),
+            }
+            query = "search_runs_desc" if descending else "search_runs_asc"
+            return self._q().many(conn, query, identifiers={"order_by": order_by}, **params)
+
+        rows = self.db.read(go)
+        nxt = None
+        if len(rows) == as_limit(limit):
+            last = rows[-1]
+            nxt = encode_cursor(kind, getattr(last, order_by), last.id)
+        return Page(rows, nxt)

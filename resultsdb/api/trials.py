@@ -1,0 +1,92 @@
+"""Hyperparameter trials: numbered by the database, safe from many processes at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.configs import flatten
+from resultsdb.errors import InvalidInput
+from resultsdb.fields import FiniteFloat, NumberMap
+from resultsdb.inputs import validate_value
+from resultsdb.records import Trial
+from resultsdb.repositories import trials as trials_repo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Direction = Literal["maximize", "minimize"]
+
+
+class TrialsAPI(Base):
+    def start_trial(self, run: Ref, parameters: Mapping[str, Any] | None = None) -> Trial:
+        """A running trial of a search run. Its number is assigned by the database:
+        1, 2, 3 ... per run, no duplicates and no gaps among started trials, whatever
+        the number of processes starting trials at once."""
+        data = {"run_id": ref_id(run, field="run", table="hyperparameter_results"),
+                "parameters": dict(parameters or {})}
+        return self.db.write(lambda c: trials_repo.create(c, data))
+
+    def finish_trial(self, trial: Ref, objective_value: float | None = None,
+                     metrics: Mapping[str, float] | None = None,
+                     status: Literal["completed", "pruned", "failed"] = "completed") -> Trial:
+        """End a running trial. A completed trial needs a finite objective value; metrics
+        (finite numbers) are merged. InvalidTransition if the trial already ended."""
+        table = "hyperparameter_results"
+        trial_id = ref_id(trial, field="trial", table=table)
+        if status not in ("completed", "pruned", "failed"):
+            raise InvalidInput(f"{table}.status: {status!r} does not end a trial; use completed, "
+                               "pruned or failed", field="status", table=table)
+        value = validate_value("objective_value", objective_value, FiniteFloat | None, table=table)
+        if status == "completed" and value is None:
+            raise InvalidInput(f"{table}.objective_value: a completed trial needs one",
+                               field="objective_value", table=table)
+        extra = validate_value("metrics", dict(metrics or {}), NumberMap, table=table)
+        return self.db.write(lambda c: self._q().one(
+            c, "finish_trial", id=trial_id, status=status, objective_value=value, metrics=dict(extra)))
+
+    def prune_trial(self, trial: Ref, objective_value: float | None = None,
+                    metrics: Mapping[str, float] | None = None) -> Trial:
+        """End a trial as pruned (stopped early), keeping its last value if given."""
+        return self.finish_trial(trial, objective_value, metrics, status="pruned")
+
+    def fail_trial(self, trial: Ref, metrics: Mapping[str, float] | None = None) -> Trial:
+        return self.finish_trial(trial, None, metrics, status="failed")
+
+    def best_trial(self, run: Ref, direction: Direction = "maximize") -> Trial:
+        """The completed trial with the best objective (ties: lowest number); NotFound if none."""
+        if direction not in ("maximize", "minimize"):
+            raise InvalidInput(f"direction: must be maximize or minimize, got {direction!r}",
+                               field="direction")
+        run_id = ref_id(run, field="run", table="hyperparameter_results")
+        query = "best_trial_max" if direction == "maximize" else "best_trial_min"
+        return self.db.read(lambda c: self._q().one(c, query, run_id=run_id))
+
+    def trials(self, run: Ref) -> list[Trial]:
+        """Every trial of a run, in number order."""
+        run_id = ref_id(run, field="run", table="hyperparameter_results")
+        return self.db.read(lambda c: self._q().many(c, "all_trials_of_run", run_id=run_id))
+
+    def trials_frame(self, run: Ref) -> pd.DataFrame:
+        """The run's trials as a DataFrame, one row per trial, like Optuna's
+        ``study.trials_dataframe()``: parameters flattened to ``params_<dotted.key>``
+        columns, metrics to ``metrics_<key>``."""
+        import pandas as pd
+
+        rows = []
+        for t in self.trials(run):
+            row: dict[str, Any] = {
+                "number": t.trial_number, "value": t.objective_value, "state": t.status,
+                "datetime_start": t.created_at, "datetime_complete": t.finished_at,
+                "duration": (t.finished_at - t.created_at) if t.finished_at else None,
+                "trial_id": t.id, "trial_run_id": t.trial_run_id,
+            }
+            row.update({f"params_{k}": v for k, v in flatten(t.parameters).items()})
+            row.update({f"metrics_{k}": v for k, v in t.metrics.items()})
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            frame = pd.DataFrame(columns=["number", "value", "state", "datetime_start",
+                                          "datetime_complete", "duration", "trial_id", "trial_run_id"])
+        return frame
