@@ -13,6 +13,7 @@ drop function if exists model_versions_audit();
 drop function if exists model_versions_protect_production();
 drop table if exists models cascade;
 drop table if exists configurations cascade;
+drop function if exists configurations_refuse_cycle();
 drop table if exists runs cascade;
 drop function if exists runs_stamp_times();
 drop table if exists experiments cascade;

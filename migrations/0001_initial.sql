@@ -53,12 +53,13 @@ end
 $$;
 
 -- True when every top-level value of a jsonb object is a JSON number.
--- (JSON has no NaN or Infinity, so a number here is always finite.)
+-- (JSON has no NaN or Infinity, so a number here is always finite.) Strict mode:
+-- lax mode would unwrap an array value and accept {"a": [1, 2]}.
 create function jsonb_is_number_map(doc jsonb) returns boolean
 language sql immutable parallel safe
 as $$
     select jsonb_typeof(doc) = 'object'
-       and not jsonb_path_exists(doc, '$.* ? (@.type() != "number")')
+       and not jsonb_path_exists(doc, 'strict $.* ? (@.type() != "number")')
 $$;
 
 -- Allowed status changes, one row per edge; triggers consult it, psql users can read it.
@@ -69,6 +70,7 @@ create table status_transitions (
     primary key (entity, from_status, to_status),
     constraint status_transitions_no_loop check (from_status <> to_status)
 );
+comment on constraint status_transitions_no_loop on status_transitions is 'from_status and to_status must differ';
 comment on table status_transitions is
     'Allowed status changes per table; enforced by the enforce_status_transition trigger.';
 
@@ -146,6 +148,7 @@ comment on constraint experiments_status_valid on experiments is
 
 -- Names are unique among experiments that are not archived: archiving frees a name.
 create unique index experiments_name_live_key on experiments (name) where status <> 'archived';
+comment on index experiments_name_live_key is 'experiment names are unique among experiments that are not archived';
 create index experiments_tags_gin on experiments using gin (tags);
 create index experiments_status_idx on experiments (status);
 
@@ -163,7 +166,7 @@ create table runs (
     name            text,
     run_type        text not null default 'training',
     status          text not null default 'running',
-    start_time      timestamptz default now(),
+    start_time      timestamptz,
     end_time        timestamptz,
     summary_metrics jsonb not null default '{}',
     tags            jsonb not null default '{}',
@@ -177,7 +180,8 @@ create table runs (
     constraint runs_run_type_format check (run_type ~ '^[a-z][a-z0-9_]{0,63}$'),
     constraint runs_status_valid
         check (status in ('scheduled', 'running', 'completed', 'failed', 'killed')),
-    constraint runs_started_unless_scheduled check (status = 'scheduled' or start_time is not null),
+    constraint runs_started_unless_scheduled
+        check (status in ('scheduled', 'failed', 'killed') or start_time is not null),
     constraint runs_end_time_iff_ended
         check ((end_time is null) = (status in ('scheduled', 'running'))),
     constraint runs_end_after_start check (end_time >= start_time),
@@ -189,13 +193,16 @@ create table runs (
     constraint runs_not_own_parent check (parent_run_id <> id)
 );
 comment on table runs is 'One execution inside an experiment; child runs (parent_run_id) hold search trials.';
+comment on column runs.start_time is
+    'When the run started: stamped when it runs (on insert, or when a scheduled run starts) unless given.';
 comment on column runs.trial_count is 'Trials started so far: the counter that numbers hyperparameter_results.';
 comment on constraint runs_name_length on runs is 'must be 1 to 255 characters';
 comment on constraint runs_run_type_format on runs is
     'must be lower-case letters, digits and underscores, starting with a letter, at most 64';
 comment on constraint runs_status_valid on runs is
     'must be one of scheduled, running, completed, failed, killed';
-comment on constraint runs_started_unless_scheduled on runs is 'a run that is not scheduled needs a start_time';
+comment on constraint runs_started_unless_scheduled on runs is
+    'a running or completed run needs a start_time (a scheduled run cancelled before starting has none)';
 comment on constraint runs_end_time_iff_ended on runs is
     'is set exactly when the run has ended (completed, failed or killed)';
 comment on constraint runs_end_after_start on runs is 'must not be before start_time';
@@ -217,7 +224,9 @@ create function runs_stamp_times() returns trigger
 language plpgsql
 as $$
 begin
-    if new.status = 'running' and new.start_time is null then
+    -- A running or completed run has started, by now at the latest; a scheduled run
+    -- that is killed or fails before it starts never did.
+    if new.status in ('running', 'completed') and new.start_time is null then
         new.start_time := now();
     end if;
     if new.status in ('completed', 'failed', 'killed') and new.end_time is null then
@@ -260,9 +269,36 @@ comment on constraint configurations_config_type_format on configurations is
 comment on constraint configurations_parameters_object on configurations is 'must be a JSON object';
 comment on constraint configurations_version_positive on configurations is 'must be >= 1';
 comment on constraint configurations_not_own_parent on configurations is 'a configuration cannot be its own parent';
+comment on constraint configurations_name_version_key on configurations is 'one configuration per (name, version)';
 
 create index configurations_run_idx on configurations (run_id);
 create index configurations_parent_idx on configurations (parent_id) where parent_id is not null;
+
+-- parent_id must not close a loop (a configuration derived, through others, from itself).
+-- Only an update can create one: a new row has no children yet.
+create function configurations_refuse_cycle() returns trigger
+language plpgsql
+as $$
+begin
+    if new.parent_id is not null and exists (
+        with recursive ancestors as (
+            select c.id, c.parent_id from configurations c where c.id = new.parent_id
+            union all
+            select c.id, c.parent_id from configurations c join ancestors a on c.id = a.parent_id
+        ) cycle id set is_cycle using path
+        select 1 from ancestors where id = new.id
+    ) then
+        raise exception 'configurations.parent_id: % would make configuration % its own ancestor',
+                        new.parent_id, new.id
+            using errcode = 'check_violation', table = 'configurations', column = 'parent_id',
+                  constraint = 'configurations_no_cycle';
+    end if;
+    return new;
+end
+$$;
+
+create trigger configurations_refuse_cycle before update of parent_id on configurations
+    for each row execute function configurations_refuse_cycle();
 
 -- ---- from sql/schema/40_models.sql ----
 -- Model registry: models, their numbered versions, the audit of version status changes,
@@ -291,6 +327,7 @@ comment on constraint models_model_type_format on models is
     'must be lower-case letters, digits and underscores, starting with a letter, at most 64';
 comment on constraint models_metadata_object on models is 'must be a JSON object';
 comment on constraint models_version_count_nonnegative on models is 'must be >= 0';
+comment on constraint models_name_key on models is 'model names are unique';
 
 create index models_run_idx on models (run_id);
 create index models_config_idx on models (config_id) where config_id is not null;
@@ -330,6 +367,7 @@ comment on constraint model_versions_metrics_numbers on model_versions is
     'must be a JSON object whose values are all numbers';
 comment on constraint model_versions_description_length on model_versions is
     'must be at most 10000 characters';
+comment on constraint model_versions_model_version_key on model_versions is 'one version number per model';
 
 create unique index model_versions_one_production on model_versions (model_id)
     where status = 'production';
@@ -496,6 +534,7 @@ comment on constraint hyperparameter_results_completed_has_objective on hyperpar
     'a completed trial needs an objective_value';
 comment on constraint hyperparameter_results_finished_iff_ended on hyperparameter_results is
     'is set exactly when the trial has ended';
+comment on constraint hyperparameter_results_run_trial_key on hyperparameter_results is 'one trial number per run';
 
 create index hyperparameter_results_best_idx on hyperparameter_results (run_id, objective_value)
     where status = 'completed';

@@ -81,6 +81,11 @@ def allowed_types(annotation: Any) -> set[str]:
     if origin is dict or annotation is dict:
         return _TYPES[dict]
     if origin is list:
+        (item,) = typing.get_args(annotation) or (Any,)
+        # A list of JSON objects comes from a jsonb array; a list of names from text[].
+        item_origin = typing.get_origin(item)
+        if item is dict or item_origin is dict:
+            return _TYPES[dict]
         return _TYPES[list]
     if annotation in _TYPES:
         return _TYPES[annotation]

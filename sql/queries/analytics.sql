@@ -48,8 +48,8 @@ select r.id as run_id, r.name, r.run_type, r.status, r.summary_metrics,
 -- name: experiment_summary
 -- returns: one
 -- record: ExperimentSummary
--- Counts by status, durations of ended runs, and the best run by a metric (direction
--- 'max' or 'min'; null metric = no best run).
+-- Counts by status, durations of ended runs, and the best completed run by a metric
+-- (direction 'max' or 'min'; null metric = no best run): the leaderboard's first.
 select e.id as experiment_id, e.name, e.status,
        (select count(*) from runs where experiment_id = e.id) as run_count,
        coalesce((select jsonb_object_agg(status, n)
@@ -65,6 +65,7 @@ select e.id as experiment_id, e.name, e.status,
           from runs where experiment_id = e.id and end_time is not null) d
   left join lateral (
         select m.run_id, m.value from run_metrics m
+          join runs br on br.id = m.run_id and br.status = 'completed'
          where m.experiment_id = e.id and m.key = :metric
          order by case when :direction = 'min' then m.value else -m.value end, m.run_id
          limit 1) best on true
@@ -109,13 +110,13 @@ select m.id as model_id, m.name,
        b.version as better_version,
        case when p.id is null then 'no production version'
             when b.version is not null then 'a newer version has a better ' || :metric
-            else 'production version older than ' || :max_age_days || ' days' end as reason
+            else 'production version older than ' || cast(:max_age_days as integer) || ' days' end as reason
   from models m
   left join prod p on p.model_id = m.id
   left join better b on b.model_id = m.id
  where p.id is null
     or b.version is not null
-    or p.updated_at < now() - make_interval(days => :max_age_days)
+    or p.updated_at < now() - make_interval(days => cast(:max_age_days as integer))
  order by m.name;
 
 -- name: model_version_lineage

@@ -49,12 +49,13 @@ end
 $$;
 
 -- True when every top-level value of a jsonb object is a JSON number.
--- (JSON has no NaN or Infinity, so a number here is always finite.)
+-- (JSON has no NaN or Infinity, so a number here is always finite.) Strict mode:
+-- lax mode would unwrap an array value and accept {"a": [1, 2]}.
 create function jsonb_is_number_map(doc jsonb) returns boolean
 language sql immutable parallel safe
 as $$
     select jsonb_typeof(doc) = 'object'
-       and not jsonb_path_exists(doc, '$.* ? (@.type() != "number")')
+       and not jsonb_path_exists(doc, 'strict $.* ? (@.type() != "number")')
 $$;
 
 -- Allowed status changes, one row per edge; triggers consult it, psql users can read it.
@@ -65,6 +66,7 @@ create table status_transitions (
     primary key (entity, from_status, to_status),
     constraint status_transitions_no_loop check (from_status <> to_status)
 );
+comment on constraint status_transitions_no_loop on status_transitions is 'from_status and to_status must differ';
 comment on table status_transitions is
     'Allowed status changes per table; enforced by the enforce_status_transition trigger.';
 

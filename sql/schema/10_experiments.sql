@@ -22,6 +22,7 @@ comment on constraint experiments_status_valid on experiments is
 
 -- Names are unique among experiments that are not archived: archiving frees a name.
 create unique index experiments_name_live_key on experiments (name) where status <> 'archived';
+comment on index experiments_name_live_key is 'experiment names are unique among experiments that are not archived';
 create index experiments_tags_gin on experiments using gin (tags);
 create index experiments_status_idx on experiments (status);
 

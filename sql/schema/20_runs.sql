@@ -6,7 +6,7 @@ create table runs (
     name            text,
     run_type        text not null default 'training',
     status          text not null default 'running',
-    start_time      timestamptz default now(),
+    start_time      timestamptz,
     end_time        timestamptz,
     summary_metrics jsonb not null default '{}',
     tags            jsonb not null default '{}',
@@ -20,7 +20,8 @@ create table runs (
     constraint runs_run_type_format check (run_type ~ '^[a-z][a-z0-9_]{0,63}$'),
     constraint runs_status_valid
         check (status in ('scheduled', 'running', 'completed', 'failed', 'killed')),
-    constraint runs_started_unless_scheduled check (status = 'scheduled' or start_time is not null),
+    constraint runs_started_unless_scheduled
+        check (status in ('scheduled', 'failed', 'killed') or start_time is not null),
     constraint runs_end_time_iff_ended
         check ((end_time is null) = (status in ('scheduled', 'running'))),
     constraint runs_end_after_start check (end_time >= start_time),
@@ -32,13 +33,16 @@ create table runs (
     constraint runs_not_own_parent check (parent_run_id <> id)
 );
 comment on table runs is 'One execution inside an experiment; child runs (parent_run_id) hold search trials.';
+comment on column runs.start_time is
+    'When the run started: stamped when it runs (on insert, or when a scheduled run starts) unless given.';
 comment on column runs.trial_count is 'Trials started so far: the counter that numbers hyperparameter_results.';
 comment on constraint runs_name_length on runs is 'must be 1 to 255 characters';
 comment on constraint runs_run_type_format on runs is
     'must be lower-case letters, digits and underscores, starting with a letter, at most 64';
 comment on constraint runs_status_valid on runs is
     'must be one of scheduled, running, completed, failed, killed';
-comment on constraint runs_started_unless_scheduled on runs is 'a run that is not scheduled needs a start_time';
+comment on constraint runs_started_unless_scheduled on runs is
+    'a running or completed run needs a start_time (a scheduled run cancelled before starting has none)';
 comment on constraint runs_end_time_iff_ended on runs is
     'is set exactly when the run has ended (completed, failed or killed)';
 comment on constraint runs_end_after_start on runs is 'must not be before start_time';
@@ -60,7 +64,9 @@ create function runs_stamp_times() returns trigger
 language plpgsql
 as $$
 begin
-    if new.status = 'running' and new.start_time is null then
+    -- A running or completed run has started, by now at the latest; a scheduled run
+    -- that is killed or fails before it starts never did.
+    if new.status in ('running', 'completed') and new.start_time is null then
         new.start_time := now();
     end if;
     if new.status in ('completed', 'failed', 'killed') and new.end_time is null then

@@ -24,6 +24,7 @@ comment on constraint models_model_type_format on models is
     'must be lower-case letters, digits and underscores, starting with a letter, at most 64';
 comment on constraint models_metadata_object on models is 'must be a JSON object';
 comment on constraint models_version_count_nonnegative on models is 'must be >= 0';
+comment on constraint models_name_key on models is 'model names are unique';
 
 create index models_run_idx on models (run_id);
 create index models_config_idx on models (config_id) where config_id is not null;
@@ -63,6 +64,7 @@ comment on constraint model_versions_metrics_numbers on model_versions is
     'must be a JSON object whose values are all numbers';
 comment on constraint model_versions_description_length on model_versions is
     'must be at most 10000 characters';
+comment on constraint model_versions_model_version_key on model_versions is 'one version number per model';
 
 create unique index model_versions_one_production on model_versions (model_id)
     where status = 'production';

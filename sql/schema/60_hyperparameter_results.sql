@@ -39,6 +39,7 @@ comment on constraint hyperparameter_results_completed_has_objective on hyperpar
     'a completed trial needs an objective_value';
 comment on constraint hyperparameter_results_finished_iff_ended on hyperparameter_results is
     'is set exactly when the trial has ended';
+comment on constraint hyperparameter_results_run_trial_key on hyperparameter_results is 'one trial number per run';
 
 create index hyperparameter_results_best_idx on hyperparameter_results (run_id, objective_value)
     where status = 'completed';
