@@ -48,6 +48,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.DatabaseUnavailable, 6),
     (errors.Timeout, 7),
     (errors.MigrationError, 8),
+    (errors.ArtifactError, 9),
     (errors.ResultsDBError, 1),
 ]
 
@@ -275,6 +276,309 @@ def partitions_cmd() -> None:
     def go() -> None:
         with state.database() as db:
             emit(db.read(lambda c: db.registry.many(c, "series_partitions")), title="partitions")
+    run(go)
+
+
+_ARCHIVE_COLUMNS = ("name", "month", "rows", "data_file", "data_bytes", "checksum")
+
+
+@app.command("archive")
+def archive_cmd(
+    before: Annotated[str, typer.Option(
+        help="Archive partitions of runs created before this date (YYYY-MM-DD: midnight UTC) "
+             "or timezone-aware time.")],
+    to: Annotated[str | None, typer.Option(
+        help="fsspec URL of the archive folder, local or s3:// (default: <data_dir>/archive).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list the partitions it would archive.")] = False,
+) -> None:
+    """Write whole series partitions to Parquet, verify rows and checksum, then drop them.
+
+    Example: resultsdb archive --before 2025-01-01 --to s3://results-archive/series
+    """
+    from resultsdb.series import partitions
+
+    def go() -> None:
+        moment = partitions.parse_before(before)
+        with state.database() as db:
+            if dry_run:
+                emit(partitions.archivable(db, moment), title="would archive")
+                return
+            url = to or partitions.default_archive_url(state.settings())
+            emit(partitions.archive(db, moment, url), title=f"archived to {url}",
+                 columns=_ARCHIVE_COLUMNS)
+    run(go)
+
+
+@app.command("restore")
+def restore_cmd(
+    source: Annotated[str | None, typer.Option(
+        "--from", help="fsspec URL of the archive folder (default: <data_dir>/archive).")] = None,
+    partition: Annotated[list[str] | None, typer.Option(
+        help="Restore only this partition (repeatable; default: every one archived there).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list the archived partitions.")] = False,
+) -> None:
+    """Bring archived series partitions back, checking rows and checksum before commit.
+
+    Example: resultsdb restore --from s3://results-archive/series --partition equity_curves_p202401
+    """
+    from resultsdb.series import partitions
+
+    def go() -> None:
+        url = source or partitions.default_archive_url(state.settings())
+        if dry_run:
+            emit(partitions.manifests(url), title=f"archived at {url}", columns=_ARCHIVE_COLUMNS)
+            return
+        with state.database() as db:
+            emit(partitions.restore(db, url, names=partition), title=f"restored from {url}",
+                 columns=_ARCHIVE_COLUMNS)
+    run(go)
+
+
+# -- statistics ----------------------------------------------------------------------
+
+
+@app.command("stats-run")
+def stats_run_cmd(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="Run id.")],
+    model: Annotated[str | None, typer.Option(
+        help="Model id of the series (default: the run's own, not tied to a model).")] = None,
+    periods_per_year: Annotated[float, typer.Option(
+        help="Return periods per year: 252 for trading days, 8760 for hours.")] = 252,
+    risk_free: Annotated[float, typer.Option(help="Annual risk-free rate, e.g. 0.04.")] = 0.0,
+    store: Annotated[bool, typer.Option(
+        "--store", help="Also store them into the run's summary_metrics.")] = False,
+) -> None:
+    """Trading statistics of a run's equity curve and trade log (docs/statistics.md).
+
+    Example: resultsdb stats-run 0190f3c2-7c1e-7000-8000-000000000001 --risk-free 0.04 --store
+    """
+    from resultsdb.stats import trading
+
+    def go() -> None:
+        with state.database() as db:
+            compute = trading.compute_stats if store else trading.run_stats
+            stats = compute(db, run_id, model, periods_per_year, risk_free)
+            emit(stats, title=f"run {stats.run_id}{' (stored)' if store else ''}")
+    run(go)
+
+
+@app.command("overfitting")
+def overfitting_cmd(
+    search_run: Annotated[str, typer.Argument(metavar="SEARCH_RUN", help="Search run id.")],
+    blocks: Annotated[int, typer.Option(help="CSCV blocks (even): C(blocks, blocks/2) splits.")
+                      ] = 16,
+    periods_per_year: Annotated[float, typer.Option(
+        help="Return periods per year, to annualize and convert --risk-free.")] = 252,
+    risk_free: Annotated[float, typer.Option(help="Annual risk-free rate, e.g. 0.04.")] = 0.0,
+    trials: Annotated[int | None, typer.Option(
+        min=1, help="Trials tried, when more than the child runs with curves.")] = None,
+) -> None:
+    """How much of a search's best Sharpe ratio is luck: Deflated Sharpe Ratio and PBO.
+
+    Example: resultsdb overfitting 0190f3c2-7c1e-7000-8000-000000000001 --blocks 16
+    """
+    from resultsdb.stats import overfitting
+
+    def go() -> None:
+        with state.database() as db:
+            dsr = overfitting.deflated_sharpe(db, search_run, periods_per_year=periods_per_year,
+                                              risk_free=risk_free, n_trials=trials)
+            cv = overfitting.pbo(db, search_run, n_blocks=blocks,
+                                 periods_per_year=periods_per_year, risk_free=risk_free)
+            scale = periods_per_year ** 0.5
+            emit({"search_run_id": dsr.search_run_id, "trials": dsr.n_trials,
+                  "periods": dsr.n_obs, "best_run_id": dsr.run_id, "best_model_id": dsr.model_id,
+                  "best_sharpe_annualized": dsr.sharpe_annualized,
+                  "expected_max_sharpe_annualized": dsr.expected_max_sharpe * scale,
+                  "psr": dsr.psr, "dsr": dsr.dsr, "pbo": cv.pbo, "splits": cv.n_splits,
+                  "blocks": cv.n_blocks, "prob_oos_loss": cv.prob_oos_loss,
+                  "median_logit": cv.median_logit, "degradation_slope": cv.degradation_slope},
+                 title="overfitting")
+    run(go)
+
+
+# -- artifacts -----------------------------------------------------------------------
+
+
+@app.command("verify")
+def verify_cmd(
+    workers: Annotated[int, typer.Option(min=1, help="Blobs hashed at once.")] = 4,
+) -> None:
+    """Re-hash every referenced artifact; list missing and corrupt ones with their rows.
+
+    Exits 2 when any blob is missing or corrupt.
+    Example: resultsdb verify --json
+    """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from resultsdb import artifacts
+
+    def go() -> artifacts.VerifyReport:
+        with state.database() as db:
+            store = artifacts.ArtifactStore.from_settings(state.settings())
+            total = artifacts.totals(db)
+            # The bar goes to stderr: stdout stays clean for --json.
+            with Progress(*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(),
+                          TransferSpeedColumn(), console=err, disable=state.json) as bar:
+                task = bar.add_task(f"verifying {total.blob_count} blobs", total=total.total_bytes)
+                report = artifacts.verify(db, store, workers=workers,
+                                          progress=lambda n: bar.advance(task, n))
+        rows = [{"content_hash": p.content_hash, "problem": p.problem, "table": r.table_name,
+                 "row_id": r.row_id, "owner_id": r.owner_id, "storage_path": r.storage_path}
+                for p in report.problems for r in p.references]
+        if state.json:
+            emit({"checked": report.checked, "bytes_checked": report.bytes_checked,
+                  "ok": report.ok, "problems": rows})
+        else:
+            emit(rows, title=f"{report.checked} blobs checked, {len(report.problems)} with problems")
+        return report
+
+    if not run(go).ok:
+        raise typer.Exit(2)
+
+
+@app.command("gc")
+def gc_cmd(
+    grace: Annotated[str, typer.Option(help="Keep blobs claimed within this long: 30m, 24h, 7d.")
+                     ] = "24h",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would go; delete nothing.")
+                       ] = False,
+) -> None:
+    """Delete stored blobs that no row references, older than the grace period.
+
+    Example: resultsdb gc --grace 7d --dry-run
+    """
+    from resultsdb import artifacts
+
+    def go() -> None:
+        with state.database() as db:
+            store = artifacts.ArtifactStore.from_settings(state.settings())
+            report = artifacts.gc(db, store, grace=artifacts.parse_duration(grace), dry_run=dry_run)
+            emit(report if state.json else {
+                "dry_run": report.dry_run, "blobs": len(report.deleted),
+                "bytes": report.bytes_freed, "stale_uploads": len(report.stale_uploads),
+                "failed": len(report.failed), "skipped": len(report.skipped)},
+                 title="would delete" if dry_run else "deleted")
+    run(go)
+
+
+@app.command("cleanup-versions")
+def cleanup_versions_cmd(
+    model: Annotated[str, typer.Argument(help="Model name or id.")],
+    keep: Annotated[int, typer.Option(min=0, help="How many of the newest versions to keep.")],
+    delete: Annotated[bool, typer.Option("--delete", help="Delete instead of archiving.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List them; change nothing.")] = False,
+) -> None:
+    """Archive (or delete) all but the newest N versions of a model; production is never touched.
+
+    Example: resultsdb cleanup-versions momentum-dqn --keep 3 --dry-run
+    """
+    from resultsdb import artifacts
+
+    def go() -> None:
+        with state.database() as db:
+            report = artifacts.cleanup_versions(db, model, keep=keep, dry_run=dry_run,
+                                                action="delete" if delete else "archive")
+            emit(report, title=f"{report.action}{' (dry run)' if dry_run else 'd'}")
+    run(go)
+
+
+# -- operations: roles, health, stats ----------------------------------------------
+
+
+@app.command("roles")
+def roles_cmd(
+    prefix: Annotated[str, typer.Option(help="Group roles are PREFIX_owner, _writer, _reader.")
+                      ] = "resultsdb",
+    login: Annotated[str | None, typer.Option(help="Also create this login role ...")] = None,
+    group: Annotated[str, typer.Option(help="... in this group: owner, writer or reader.")
+                     ] = "writer",
+    password_env: Annotated[str | None, typer.Option(
+        help="Name of the environment variable holding the login's password.")] = None,
+) -> None:
+    """Create owner/writer/reader group roles with least privilege (idempotent).
+
+    Example: APP_PW=... resultsdb roles --login pipeline --group writer --password-env APP_PW
+    """
+    from resultsdb import roles
+
+    def go() -> None:
+        password = None
+        if password_env is not None:
+            if login is None:
+                raise errors.InvalidInput("--password-env needs --login", field="password_env")
+            password = os.environ.get(password_env)
+            if not password:
+                raise errors.InvalidInput(f"--password-env: ${password_env} is not set or empty",
+                                          field="password_env")
+        with state.database() as db:
+            report = roles.ensure_roles(db, prefix=prefix, login=login, group=group,
+                                        password=password)
+        if state.json:
+            emit(_plain(report))
+        else:
+            emit([{"role": r.name, "login": r.can_login, "member_of": ", ".join(r.member_of),
+                   "created": r.name in report.created} for r in report.roles],
+                 title=f"roles on {report.database} (schema {report.schema}); "
+                 f"{len(report.reassigned)} objects given to the owner"
+                 + ("; password set" if report.password_set else ""))
+    run(go)
+
+
+@app.command("health")
+def health_cmd(
+    months_ahead: Annotated[int, typer.Option(
+        min=0, max=24, help="Series partitions needed: the current month and this many after.")] = 1,
+) -> None:
+    """Check connection, migrations, series partitions, pool and artifact store.
+
+    Exits 2 when a check fails.
+    Example: resultsdb health --months-ahead 2 --json
+    """
+    from resultsdb import ops
+
+    def go() -> ops.HealthReport:
+        db = Database(state.settings())  # not opened here: a server that is down is a result
+        try:
+            report = ops.health(db, months_ahead=months_ahead)
+        finally:
+            db.close()
+        if state.json:
+            emit({"healthy": report.healthy, "checks": report.checks})
+        else:
+            emit([{"check": c.name, "status": c.status, "detail": c.detail} for c in report.checks],
+                 title="healthy" if report.healthy else "UNHEALTHY")
+        return report
+
+    if not run(go).healthy:
+        raise typer.Exit(2)
+
+
+@app.command("stats")
+def stats_cmd() -> None:
+    """Table sizes and row estimates (catalog, no scans), partitions, artifact bytes.
+
+    Example: resultsdb stats --json
+    """
+    from resultsdb import ops
+
+    def go() -> None:
+        with state.database() as db:
+            report = ops.stats(db)
+        if state.json:
+            emit(_plain(report))
+            return
+        size = ops.human_bytes
+        emit([{"table": t.table_name, "rows (estimate)": t.row_estimate,
+               "total": size(t.total_bytes), "heap": size(t.table_bytes),
+               "indexes": size(t.index_bytes), "partitions": t.partitions or ""}
+              for t in report.tables],
+             title=f"tables: {size(report.database_bytes)} in the database, "
+             f"{report.partitions} partitions")
+        a = report.artifacts
+        emit({"artifacts": a.artifact_count, "artifact_bytes": size(a.artifact_bytes),
+              "distinct blobs": a.distinct_blobs, "distinct_bytes": size(a.distinct_bytes)},
+             title="artifacts (model_artifacts)")
     run(go)
 
 

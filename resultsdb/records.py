@@ -335,3 +335,146 @@ RECORD_TYPES.update({
     for cls in (LeaderboardRow, RunComparison, ExperimentSummary, ModelSummary, ModelAttention,
                 LineageRow)
 })
+
+
+# -- trading statistics (sql/queries/stats_trading.sql; definitions in docs/statistics.md) --
+
+
+class RunStats(Record):
+    """run_trading_stats: one series' statistics; null where a statistic is undefined."""
+
+    run_id: UUID
+    model_id: UUID | None
+    stats_version: int
+    periods_per_year: float
+    risk_free: float
+    points: int
+    periods: int
+    start_ts: UtcDatetime | None
+    end_ts: UtcDatetime | None
+    total_return: float | None
+    cagr: float | None
+    volatility: float | None
+    sharpe: float | None
+    sortino: float | None
+    max_drawdown: float | None
+    max_drawdown_days: float | None
+    longest_drawdown_days: float | None
+    calmar: float | None
+    exposure: float | None
+    period_win_rate: float | None
+    trade_count: int
+    winning_trades: int
+    losing_trades: int
+    win_rate: float | None
+    profit_factor: float | None
+    avg_win: float | None
+    avg_loss: float | None
+
+
+class TrialReturn(Record):
+    """search_trial_returns: one period's return of one trial curve, aligned across trials."""
+
+    run_id: UUID
+    model_id: UUID | None
+    ts: UtcDatetime
+    ret: float | None
+
+
+RECORD_TYPES.update({cls.__name__: cls for cls in (RunStats, TrialReturn)})
+
+
+# -- roles and operations (sql/queries/roles.sql, sql/queries/ops.sql) ------------------
+
+
+class RoleInfo(Record):
+    name: str
+    can_login: bool
+    member_of: list[str]
+
+
+class SchemaObject(Record):
+    """A relation or routine of the schema, with its owner (for `resultsdb roles`)."""
+
+    name: str
+    kind: Literal["table", "view", "materialized_view", "sequence", "foreign_table", "routine"]
+    owner: str
+    security_definer: bool
+
+
+class ServerInfo(Record):
+    server_version: str
+    database: str
+    user_name: str
+    in_recovery: bool
+    started_at: UtcDatetime
+
+
+class ReplicaStatus(Record):
+    in_recovery: bool
+    replay_lag_s: float | None
+
+
+class PartitionCoverage(Record):
+    """Whether a month's partition of a run_id-partitioned table is attached."""
+
+    parent: str
+    month: UtcDatetime
+    partition: str
+    present: bool
+
+
+class TableSize(Record):
+    """A table with its partitions summed: row estimate (None until analyzed) and bytes."""
+
+    table_name: str
+    partitioned: bool
+    partitions: int
+    row_estimate: int | None
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
+
+
+class ArtifactUsage(Record):
+    artifact_count: int
+    artifact_bytes: int
+    distinct_blobs: int
+    distinct_bytes: int
+
+
+RECORD_TYPES.update({
+    cls.__name__: cls
+    for cls in (RoleInfo, SchemaObject, ServerInfo, ReplicaStatus, PartitionCoverage, TableSize,
+                ArtifactUsage)
+})
+
+
+# -- series bulk writes and partition retention ---------------------------------------
+
+
+class SeriesBatch(Record):
+    """One bulk write of a series (series_batches): its key, size, time span and content hash."""
+
+    run_id: UUID
+    model_id: UUID | None
+    kind: Literal["equity", "trades"]
+    batch_key: str
+    row_count: int
+    first_ts: UtcDatetime | None
+    last_ts: UtcDatetime | None
+    checksum: str
+    created_at: UtcDatetime
+
+
+class SeriesPartition(Record):
+    """A month partition of equity_curves or trade_logs with its run-id bounds."""
+
+    parent: str
+    name: str
+    lower_bound: UUID
+    upper_bound: UUID
+    month: UtcDatetime
+
+
+RECORD_TYPES.update({cls.__name__: cls for cls in (SeriesBatch, SeriesPartition)})

@@ -1,0 +1,111 @@
+"""Trading statistics of a run's equity curve and trade log, computed in SQL.
+
+The query ``run_trading_stats`` (sql/queries/stats_trading.sql) does the work with
+window functions, so a million-point curve never leaves the server. Every
+statistic is defined in docs/statistics.md, with where and why it differs from
+quantstats. :func:`compute_stats` stores them into ``runs.summary_metrics`` with
+the definitions' version beside them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import cast
+
+from resultsdb.db import Database
+from resultsdb.errors import InvalidInput
+from resultsdb.inputs import as_id
+from resultsdb.records import RunStats
+from resultsdb.repositories._base import Connection, IdLike, fetch_one
+
+# The statistics compute_stats stores, under these keys of summary_metrics. Counts of
+# points and periods describe the input, not the strategy, and are not stored.
+STATS_KEYS: tuple[str, ...] = (
+    "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
+    "max_drawdown_days", "longest_drawdown_days", "calmar", "exposure", "period_win_rate",
+    "trade_count", "win_rate", "profit_factor", "avg_win", "avg_loss",
+)
+# Stored beside them: a Sharpe ratio means nothing without the version of its
+# definition, the periods per year and the risk-free rate it was computed with.
+VERSION_KEY = "stats_version"
+PERIODS_KEY = "stats_periods_per_year"
+RISK_FREE_KEY = "stats_risk_free"
+
+
+def _checked(periods_per_year: float, risk_free: float) -> tuple[float, float]:
+    """The parameters as floats; InvalidInput before SQL would fail on them less clearly."""
+    try:
+        ppy = float(periods_per_year)
+    except (TypeError, ValueError):
+        ppy = math.nan
+    if not (math.isfinite(ppy) and ppy > 0):
+        raise InvalidInput(f"periods_per_year: must be a finite number > 0, got {periods_per_year!r}",
+                           field="periods_per_year")
+    try:
+        rf = float(risk_free)
+    except (TypeError, ValueError):
+        rf = math.nan
+    # (1 + rf) ** (1 / ppy) has no real value for rf <= -1.
+    if not (math.isfinite(rf) and rf > -1):
+        raise InvalidInput(f"risk_free: must be a finite annual rate > -1, got {risk_free!r}",
+                           field="risk_free")
+    return ppy, rf
+
+
+def stats_on(conn: Connection, run: IdLike, model: IdLike | None = None, *,
+             periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
+    """:func:`run_stats` on a connection you hold (e.g. inside a transaction)."""
+    ppy, rf = _checked(periods_per_year, risk_free)
+    run_id = as_id(run, field="run_id", table="runs")
+    model_id = None if model is None else as_id(model, field="model_id", table="equity_curves")
+    return cast(RunStats, fetch_one(
+        conn, "run_trading_stats", table="runs", key={"id": run_id},
+        run_id=run_id, model_id=model_id, periods_per_year=ppy, risk_free=rf))
+
+
+def run_stats(db: Database, run: IdLike, model: IdLike | None = None,
+              periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
+    """The trading statistics of ``run``'s series for ``model`` (None: the run's own series).
+
+    ``periods_per_year`` annualizes volatility, Sharpe and Sortino (sqrt scaling) and
+    converts the annual ``risk_free`` rate to one period as (1 + rf) ** (1 / ppy) - 1.
+    Undefined statistics are None (docs/statistics.md lists when). NotFound when
+    the run does not exist; a run without series gives counts of 0 and None elsewhere.
+    """
+    return db.read(lambda conn: stats_on(conn, run, model, periods_per_year=periods_per_year,
+                                         risk_free=risk_free))
+
+
+def summary_patch(stats: RunStats) -> tuple[dict[str, float | int], list[str]]:
+    """What compute_stats writes: (keys to merge, keys to remove because now undefined)."""
+    values = {key: getattr(stats, key) for key in STATS_KEYS}
+    patch: dict[str, float | int] = {k: v for k, v in values.items() if v is not None}
+    patch[VERSION_KEY] = stats.stats_version
+    patch[PERIODS_KEY] = stats.periods_per_year
+    patch[RISK_FREE_KEY] = stats.risk_free
+    # A statistic that was defined last time and is not now must not linger beside
+    # the new version's numbers.
+    drop = sorted(k for k, v in values.items() if v is None)
+    return patch, drop
+
+
+def compute_stats(db: Database, run: IdLike, model: IdLike | None = None,
+                  periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
+    """Compute :func:`run_stats` and store them into the run's ``summary_metrics``.
+
+    One transaction: the statistics are merged over the existing keys
+    (``summary_metrics - undefined || defined``) in one statement, so concurrent
+    writers of other keys lose nothing. Undefined (None) statistics are removed
+    rather than stored: summary_metrics holds numbers only. ``stats_version``,
+    ``stats_periods_per_year`` and ``stats_risk_free`` are stored beside them.
+    Returns the statistics.
+    """
+    def store(conn: Connection) -> RunStats:
+        stats = stats_on(conn, run, model, periods_per_year=periods_per_year,
+                         risk_free=risk_free)
+        patch, drop = summary_patch(stats)
+        fetch_one(conn, "store_run_trading_stats", table="runs", key={"id": stats.run_id},
+                  run_id=stats.run_id, patch=patch, drop=drop)
+        return stats
+
+    return db.write(store)
