@@ -22,6 +22,24 @@ class InvalidInput(ResultsDBError, ValueError):
         self.table = table
 
 
+class InvalidSeriesRow(InvalidInput):
+    """A bulk series write was refused: ``field`` is the column, ``row`` the first bad row.
+
+    ``row`` counts from 0 in the caller's input order. Nothing was written.
+    """
+
+    def __init__(self, message: str, *, field: str, table: str, row: int) -> None:
+        super().__init__(message, field=field, table=table)
+        self.row = row
+
+
+class SeriesArchiveError(ResultsDBError):
+    """A series archive did not verify (row count or checksum), or cannot be restored.
+
+    Raised before anything is dropped or attached: the database is as it was.
+    """
+
+
 class ConstraintViolation(InvalidInput):
     """The database refused a row: a check, not-null or foreign-key constraint."""
 
@@ -103,3 +121,45 @@ class MigrationError(ResultsDBError):
 
 class QueryRegistryError(ResultsDBError):
     """A named-query file is malformed, or a query was called wrongly."""
+
+
+# -- artifact store ------------------------------------------------------------------
+
+
+class ArtifactError(ResultsDBError):
+    """The artifact store failed, or a blob is not what its reference says."""
+
+
+class InvalidArtifactKey(ArtifactError, InvalidInput):
+    """A name that would reach a store key is unsafe (``..``, NUL, an absolute path ...)."""
+
+
+class ArtifactNotFound(ArtifactError, NotFound):
+    """No object under that hash in the store (or gc collected it before it was referenced)."""
+
+
+class ArtifactCorrupt(ArtifactError):
+    """The stored bytes do not hash (or measure) to what the reference says.
+
+    Raised before the bytes that would complete a corrupt read are handed out.
+    """
+
+    def __init__(self, message: str, *, expected_sha256: str, actual_sha256: str | None = None,
+                 expected_size: int | None = None, actual_size: int | None = None) -> None:
+        super().__init__(message)
+        self.expected_sha256 = expected_sha256
+        self.actual_sha256 = actual_sha256
+        self.expected_size = expected_size
+        self.actual_size = actual_size
+
+
+class ArtifactStoreUnavailable(ArtifactError):
+    """The store cannot be reached (S3 endpoint down, connection cut, timeouts)."""
+
+
+class ArtifactPermissionDenied(ArtifactError, PermissionError):
+    """The store refused access (file permissions, S3 AccessDenied)."""
+
+
+class ArtifactStoreFull(ArtifactError):
+    """The store has no room left (disk full, quota exceeded)."""

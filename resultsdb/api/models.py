@@ -10,7 +10,7 @@ from typing import IO, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from resultsdb.api._base import Base, Ref, ref_id
-from resultsdb.errors import InvalidInput, NotFound
+from resultsdb.errors import AlreadyExists, InvalidInput, NotFound
 from resultsdb.records import (
     Configuration,
     DataSnapshot,
@@ -72,7 +72,7 @@ class ModelsAPI(Base):
         "<model_type>-<run id>"; saving under an existing name adds a version to that
         model, whose model_type must match.
         """
-        from resultsdb.artifacts import store_blob
+        from resultsdb.artifacts import record_artifact, store_blob
 
         run_id = ref_id(run, field="run", table="models")
         config_id = ref_id(config, field="config", table="models") if config else None
@@ -82,26 +82,32 @@ class ModelsAPI(Base):
         fmt = file_format or (data.suffix.lstrip(".").lower() if isinstance(data, Path) else None) or "bin"
         blob = store_blob(self.db, self.artifact_store, data)
 
-        def rows(conn: Any) -> SavedModel:
+        def model_of_name(conn: Any) -> Model:
             try:
-                model = models_repo.get_by_name(conn, model_name)
+                return models_repo.get_by_name(conn, model_name)
             except NotFound:
-                model = models_repo.create(conn, {
-                    "run_id": run_id, "config_id": config_id, "model_type": model_type,
-                    "name": model_name, "metadata": dict(metadata or {})})
-            else:
-                if model.model_type != model_type:
-                    raise InvalidInput(
-                        f"models.model_type: model {model_name!r} is a {model.model_type!r}, "
-                        f"not {model_type!r}", field="model_type", table="models")
+                pass
+            try:
+                with self.db.transaction():  # a savepoint: losing a race to create it is no error
+                    return models_repo.create(conn, {
+                        "run_id": run_id, "config_id": config_id, "model_type": model_type,
+                        "name": model_name, "metadata": {} if metadata is None else metadata})
+            except AlreadyExists:
+                return models_repo.get_by_name(conn, model_name)  # created meanwhile: add to it
+
+        def rows(conn: Any) -> SavedModel:
+            model = model_of_name(conn)
+            if model.model_type != model_type:
+                raise InvalidInput(
+                    f"models.model_type: model {model_name!r} is a {model.model_type!r}, "
+                    f"not {model_type!r}", field="model_type", table="models")
             version = models_repo.create_version(conn, {
                 "model_id": model.id, "run_id": run_id, "config_id": config_id,
-                "commit_hash": commit_hash, "metrics": dict(metrics or {}),
+                "commit_hash": commit_hash, "metrics": {} if metrics is None else metrics,
                 "description": description})
-            artifact = models_repo.create_artifact(conn, {
-                "model_version_id": version.id, "artifact_type": artifact_type,
-                "storage_path": blob.uri, "size_bytes": blob.size, "file_format": fmt,
-                "content_hash": blob.sha256})
+            # Pins the blob's ledger row first, so gc cannot collect it before we commit.
+            artifact = record_artifact(conn, version.id, blob, artifact_type=artifact_type,
+                                       file_format=fmt)
             return SavedModel(model=models_repo.get(conn, model.id), version=version, artifact=artifact)
 
         return self.db.write(rows)
@@ -120,8 +126,12 @@ class ModelsAPI(Base):
         version_id = ref_id(version, field="version", table="model_versions")
 
         def go(conn: Any) -> ModelVersion:
+            model_id = models_repo.get_version(conn, version_id).model_id
+            self._q().scalar(conn, "lock_model", model_id=model_id)
+            # Read again under the lock: a promotion that committed while we waited may
+            # have archived this version, and deciding on the older status would leave
+            # the model with no production version.
             current = models_repo.get_version(conn, version_id)
-            self._q().scalar(conn, "lock_model", model_id=current.model_id)
             self._q().execute(conn, "set_audit_context", actor=actor, reason=reason)
             if status == "production":
                 self._q().rowcount(conn, "archive_production_except",
