@@ -496,7 +496,7 @@ create index data_snapshots_features_idx on data_snapshots (features_hash, data_
 -- Hyperparameter search trials. trial_number is assigned from runs.trial_count
 -- in the same statement, so numbers are 1, 2, 3 ... per run with no gaps.
 create table hyperparameter_results (
-    id              uuid primary key default uuid_v7(),
+    id              uuid not null default uuid_v7(),
     run_id          uuid not null references runs (id) on delete cascade,
     trial_number    integer not null,
     trial_run_id    uuid references runs (id) on delete set null,
@@ -518,6 +518,7 @@ create table hyperparameter_results (
         check (status <> 'completed' or objective_value is not null),
     constraint hyperparameter_results_finished_iff_ended
         check ((finished_at is null) = (status = 'running')),
+    constraint hyperparameter_results_pkey primary key (run_id, id),
     constraint hyperparameter_results_run_trial_key unique (run_id, trial_number)
 );
 comment on table hyperparameter_results is
@@ -536,6 +537,9 @@ comment on constraint hyperparameter_results_finished_iff_ended on hyperparamete
     'is set exactly when the trial has ended';
 comment on constraint hyperparameter_results_run_trial_key on hyperparameter_results is 'one trial number per run';
 
+-- run_id leads the key so the table can be distributed by run_id (docs/scaling.md);
+-- look-ups by id alone use this index.
+create index hyperparameter_results_id_idx on hyperparameter_results (id);
 create index hyperparameter_results_best_idx on hyperparameter_results (run_id, objective_value)
     where status = 'completed';
 create index hyperparameter_results_trial_run_idx on hyperparameter_results (trial_run_id)

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL. Unset: an embedded server under data_dir is started on demand.",
     )
+    read_url: SecretStr | None = Field(
+        default=None,
+        description="Read replica URL for analytics reads (Database.read(fn, replica=True)); "
+        "unset: they go to the primary.",
+    )
     data_dir: Path = Field(
         default=Path(".resultsdb"),
         description="Embedded server data and local artifacts (like MLflow's ./mlruns).",

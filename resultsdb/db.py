@@ -7,6 +7,10 @@ in autocommit mode, so a read is one round trip; writes go through
 and :meth:`Database.read` run a function in a transaction (or connection) and
 retry transient failures with bounded exponential backoff (tenacity). A failure
 while COMMIT is in flight is never retried: its outcome is unknown.
+:meth:`Database.write_statement` runs a write that is one statement as its own
+(autocommit) transaction: the hot paths - starting and finishing trials, runs,
+metric merges - then cost one round trip and hold their row locks no longer
+than the statement's commit.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextvars
 import dataclasses
 import logging
 import re
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -22,6 +27,7 @@ from typing import Any, TypeVar
 import psycopg
 import tenacity
 from psycopg import errors as pgerrors
+from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from resultsdb import embedded
@@ -56,12 +62,37 @@ _current: contextvars.ContextVar[tuple[Database, Connection] | None] = contextva
 def resolve_conninfo(settings: Settings) -> str:
     """The libpq connection string for these settings, starting the embedded server if needed."""
     if settings.url is not None:
-        url = settings.url.get_secret_value()
-        # Accept SQLAlchemy/yoyo-style driver suffixes: postgresql+psycopg://
-        return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
+        return libpq_url(settings.url.get_secret_value())
     info = embedded.start(settings.data_dir)
     ensure_database(info.conninfo(), settings.database)
     return info.conninfo(settings.database)
+
+
+def libpq_url(url: str) -> str:
+    """A URL libpq reads: SQLAlchemy/yoyo-style driver suffixes (postgresql+psycopg://) dropped."""
+    return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
+
+
+def pre_ping(conn: Connection) -> None:
+    """The pool's check before it hands out a connection: raise if it is dead.
+
+    A server that ends a session - restart, crash, pg_terminate_backend,
+    idle_session_timeout - sends its FATAL message and closes the socket, so an
+    idle connection it has dropped has something to read. Nothing to read, and
+    libpq seeing it sound and idle, tells what an empty-query ping would, without
+    the round trip, which was a third of the time of each call when 4 processes
+    share 2 cores. (A peer that vanished silently answers neither: the ping would
+    hang as the statement will.) Anything else gets the real ping, which also
+    reads whatever was sent.
+    """
+    pgconn = conn.pgconn
+    if (not conn.closed and pgconn.status == pq.ConnStatus.OK
+            and pgconn.transaction_status == pq.TransactionStatus.IDLE):
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+        if not poller.poll(0):
+            return
+    ConnectionPool.check_connection(conn)
 
 
 def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
@@ -91,6 +122,7 @@ class Database:
                                             slow_query_ms=self.settings.slow_query_ms)
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
+        self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any
         self._constraints: dict[str, ConstraintInfo] | None = None
 
     def __repr__(self) -> str:
@@ -130,41 +162,63 @@ class Database:
         return self._pool
 
     def open(self) -> Database:
-        if self._pool is not None:
-            return self
+        if self._pool is None:
+            self._pool = self._open_pool(self.conninfo, "resultsdb")
+        return self
+
+    def _open_pool(self, conninfo: str, name: str) -> ConnectionPool[Connection]:
         s = self.settings
         pool: ConnectionPool[Connection] = ConnectionPool(
-            self.conninfo,
+            conninfo,
             min_size=s.pool_min_size,
             max_size=s.pool_max_size,
             timeout=s.pool_timeout,
             kwargs=self._connect_kwargs(),
-            check=ConnectionPool.check_connection,  # the spec's pre-ping
+            check=pre_ping,  # the spec's pre-ping (a round trip only when needed)
             reconnect_timeout=max(60.0, s.pool_timeout),
-            name="resultsdb",
+            name=name,
             open=False,
         )
         try:
             pool.open(wait=s.pool_min_size > 0, timeout=float(s.connect_timeout))
         except PoolTimeout:
             pool.close(timeout=0)
-            raise self._unreachable() from None
-        self._pool = pool
-        return self
+            raise self._unreachable(conninfo) from None
+        return pool
 
-    def _unreachable(self) -> DatabaseUnavailable:
+    @property
+    def read_conninfo(self) -> str | None:
+        """The read replica's connection string (RESULTSDB_READ_URL), or None."""
+        if self.settings.read_url is None:
+            return None
+        return libpq_url(self.settings.read_url.get_secret_value())
+
+    @property
+    def read_pool(self) -> ConnectionPool[Connection] | None:
+        """The replica's pool (opened on first use); None without RESULTSDB_READ_URL."""
+        conninfo = self.read_conninfo
+        if conninfo is None:
+            return None
+        if self._read_pool is None:
+            self._read_pool = self._open_pool(conninfo, "resultsdb-read")
+        return self._read_pool
+
+    def _unreachable(self, conninfo: str | None = None) -> DatabaseUnavailable:
         """Say why the server cannot be reached, from one direct attempt."""
+        conninfo = conninfo or self.conninfo
+        where = self.masked_url if conninfo == self.conninfo else mask_url(conninfo)
         try:
-            psycopg.connect(self.conninfo, **self._connect_kwargs()).close()
+            psycopg.connect(conninfo, **self._connect_kwargs()).close()
             reason = "connections time out"
         except psycopg.Error as exc:
             reason = self._scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-        return DatabaseUnavailable(f"cannot connect to {self.masked_url}: {reason}")
+        return DatabaseUnavailable(f"cannot connect to {where}: {reason}")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        for pool in (self._pool, self._read_pool):
+            if pool is not None:
+                pool.close()
+        self._pool = self._read_pool = None
 
     def __enter__(self) -> Database:
         return self.open()
@@ -185,14 +239,16 @@ class Database:
             yield conn
 
     @contextmanager
-    def _getconn(self) -> Iterator[Connection]:
+    def _getconn(self, pool: ConnectionPool[Connection] | None = None) -> Iterator[Connection]:
+        pool = pool or self.pool
         try:
-            ctx = self.pool.connection()
+            ctx = pool.connection()
             conn = ctx.__enter__()
         except PoolTimeout:
-            stats = self.pool.get_stats()
+            stats = pool.get_stats()
             if stats.get("pool_size", 0) == 0:
-                raise self._unreachable() from None
+                raise self._unreachable(self.read_conninfo if pool is self._read_pool else None
+                                        ) from None
             raise Timeout(
                 f"no connection free within {self.settings.pool_timeout:g}s "
                 f"(pool_max_size={self.settings.pool_max_size})"
@@ -251,6 +307,26 @@ class Database:
             reraise=True,
         )
 
+    def _retry(self, attempt: Callable[[], T]) -> T:
+        """``attempt()``, retried on transient failures as :meth:`_retrying` says.
+
+        The first try runs before tenacity is set up: nearly every call succeeds on it,
+        and building and driving a Retrying cost more than the rest of our per-call
+        code. If it fails transiently, tenacity is handed that failure as its own first
+        attempt, so the attempts, waits, log lines and final error are the same.
+        """
+        try:
+            return attempt()
+        except (TransientError, DatabaseUnavailable) as exc:
+            failed: BaseException | None = exc
+        for retry in self._retrying():
+            with retry:
+                if failed is not None:
+                    first, failed = failed, None
+                    raise first
+                return attempt()
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in one transaction, retrying transient failures.
 
@@ -260,26 +336,73 @@ class Database:
         if self.in_transaction():
             with self.transaction() as conn:
                 return fn(conn)
-        for attempt in self._retrying():
-            with attempt, self.transaction() as conn:
-                return fn(conn)
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def read(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn(conn)`` on an autocommit connection, retrying transient failures."""
+        def attempt() -> T:
+            with self.transaction() as conn:
+                return fn(conn)
+        return self._retry(attempt)
+
+    def write_statement(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)``, whose one write is a single statement, as that statement's own
+        transaction: on the autocommit connection, with no BEGIN and COMMIT.
+
+        A single statement is atomic on its own, so this is still one transaction - but
+        one round trip instead of three, and the row locks the statement takes (the run
+        row that numbers trials) are released at its commit, not a client round trip
+        later: with several processes starting trials of one run, that lock is the
+        queue they all wait in. Reads ``fn`` makes besides (say, to explain a row that
+        was not matched) are their own statements, as under READ COMMITTED anyway.
+
+        Transient failures are retried as by :meth:`write`. A connection that breaks
+        while ``fn`` runs may have carried the statement's commit, so that raises
+        CommitOutcomeUnknown and is never retried (the pool's pre-ping has just checked
+        the connection, so a stale one fails there, before anything is sent, and is
+        retried). Inside an enclosing transaction it runs once, as a savepoint.
+        """
+        if self.in_transaction():
+            with self.transaction() as conn:
+                return fn(conn)
+
+        def attempt() -> T:
+            with self._mapped_errors(), self._getconn() as conn:
+                try:
+                    return fn(conn)
+                except psycopg.OperationalError as exc:
+                    if conn.broken:
+                        raise CommitOutcomeUnknown(
+                            "the connection broke while a statement was committing; it may "
+                            f"or may not have been stored ({self._scrub(str(exc).strip())})"
+                        ) from exc
+                    raise
+        return self._retry(attempt)
+
+    def read(self, fn: Callable[[Connection], T], *, replica: bool = False) -> T:
+        """Run ``fn(conn)`` on an autocommit connection, retrying transient failures.
+
+        ``replica=True`` sends it to the read replica (RESULTSDB_READ_URL) when one is
+        configured: for analytics that can be a little behind. Inside a transaction, and
+        without a replica, it runs on the primary.
+        """
         if self.in_transaction():
             with self.connection() as conn:
                 return fn(conn)
-        for attempt in self._retrying():
-            with attempt, self.connection() as conn:
+        pool = self.read_pool if replica else None
+
+        def attempt() -> T:
+            if pool is None:
+                with self.connection() as conn:
+                    return fn(conn)
+            with self._mapped_errors(), self._getconn(pool) as conn:
                 return fn(conn)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._retry(attempt)
 
     # -- errors ---------------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        secret = url_password(self.settings.url.get_secret_value()) if self.settings.url else None
-        return text.replace(secret, "***") if secret else text
+        for url in (self.settings.url, self.settings.read_url):
+            secret = url_password(url.get_secret_value()) if url else None
+            text = text.replace(secret, "***") if secret else text
+        return text
 
     @contextmanager
     def _mapped_errors(self) -> Iterator[None]:

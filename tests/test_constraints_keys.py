@@ -37,7 +37,8 @@ from resultsdb.errors import AlreadyExists, ReferenceNotFound, StillReferenced
 # (table, constraint, conflicting columns, values of the first row, values of the second)
 UNIQUE: list[tuple[str, str, tuple[str, ...], dict[str, Any], dict[str, Any]]] = [
     *[(t, f"{t}_pkey", ("id",), {}, {}) for t in TABLES
-      if t not in ("status_transitions", "equity_curves", "trade_logs")],
+      if t not in ("status_transitions", "equity_curves", "trade_logs", "hyperparameter_results")],
+    ("hyperparameter_results", "hyperparameter_results_pkey", ("run_id", "id"), {}, {}),
     ("status_transitions", "status_transitions_pkey", ("entity", "from_status", "to_status"),
      {}, {}),
     ("configurations", "configurations_name_version_key", ("name", "version"), {}, {}),

@@ -139,6 +139,7 @@ def new_database(pg_server: Any) -> Iterator[Callable[[], str]]:
 def load_schema_files(conninfo: str) -> None:
     files = sorted((_paths.sql_dir() / "schema").glob("*.sql"))
     assert files, "no sql/schema/*.sql"
+    files += sorted((_paths.sql_dir() / "views").glob("*.sql"))  # views read the tables
     with psycopg.connect(conninfo) as conn:  # one transaction, committed at the end
         for path in files:
             conn.execute(path.read_text(encoding="utf-8"))

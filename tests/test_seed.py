@@ -64,7 +64,7 @@ def test_seed_content_is_consistent(db: Database) -> None:
         chain = configurations.versions(conn, "seed-momentum-dqn")
         assert [c.version for c in chain] == [1, 2, 3]
         assert [c.id for c in configurations.lineage(conn, chain[-1].id)] == [
-            c.id for c in reversed(chain)]
+            c.id for c in chain]
         model = models.get_by_name(conn, "seed-momentum-dqn")
         versions = models.versions_of(conn, model.id)
         assert [(v.version, v.status) for v in versions] == [(1, "archived"), (2, "production")]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from resultsdb.api._base import Base, Ref, ref_id
 from resultsdb.api.configs import flatten
-from resultsdb.errors import InvalidInput
+from resultsdb.errors import InvalidInput, InvalidTransition, NotFound
 from resultsdb.fields import FiniteFloat, NumberMap
 from resultsdb.inputs import validate_value
 from resultsdb.records import Trial
@@ -20,13 +20,15 @@ Direction = Literal["maximize", "minimize"]
 
 
 class TrialsAPI(Base):
-    def start_trial(self, run: Ref, parameters: Mapping[str, Any] | None = None) -> Trial:
+    def start_trial(self, run: Ref, parameters: Mapping[str, Any] | None = None, *,
+                    trial_run: Ref | None = None) -> Trial:
         """A running trial of a search run. Its number is assigned by the database:
         1, 2, 3 ... per run, no duplicates and no gaps among started trials, whatever
         the number of processes starting trials at once."""
         data = {"run_id": ref_id(run, field="run", table="hyperparameter_results"),
-                "parameters": dict(parameters or {})}
-        return self.db.write(lambda c: trials_repo.create(c, data))
+                "parameters": {} if parameters is None else parameters}
+        # One statement (counter bump + insert): see Database.write_statement.
+        return self.db.write_statement(lambda c: trials_repo.create(c, data))
 
     def finish_trial(self, trial: Ref, objective_value: float | None = None,
                      metrics: Mapping[str, float] | None = None,
@@ -42,9 +44,19 @@ class TrialsAPI(Base):
         if status == "completed" and value is None:
             raise InvalidInput(f"{table}.objective_value: a completed trial needs one",
                                field="objective_value", table=table)
-        extra = validate_value("metrics", dict(metrics or {}), NumberMap, table=table)
-        return self.db.write(lambda c: self._q().one(
-            c, "finish_trial", id=trial_id, status=status, objective_value=value, metrics=dict(extra)))
+        extra = validate_value("metrics", {} if metrics is None else metrics, NumberMap, table=table)
+
+        def go(conn: Any) -> Trial:
+            try:
+                return cast(Trial, self._q().one(conn, "finish_trial", id=trial_id, status=status,
+                                                 objective_value=value, metrics=dict(extra)))
+            except NotFound:
+                current = trials_repo.get(conn, trial_id)  # NotFound when there is no such trial
+                raise InvalidTransition(
+                    f"{table} {trial_id}: status cannot change from {current.status} to {status}: "
+                    "the trial has already ended", table=table, from_status=current.status,
+                    to_status=status) from None
+        return self.db.write_statement(go)  # one update (the read only explains a miss)
 
     def prune_trial(self, trial: Ref, objective_value: float | None = None,
                     metrics: Mapping[str, float] | None = None) -> Trial:
@@ -53,6 +65,21 @@ class TrialsAPI(Base):
 
     def fail_trial(self, trial: Ref, metrics: Mapping[str, float] | None = None) -> Trial:
         return self.finish_trial(trial, None, metrics, status="failed")
+
+    def add_trial(self, run: Ref, parameters: Mapping[str, Any] | None = None,
+                  objective_value: float | None = None, metrics: Mapping[str, float] | None = None,
+                  status: Literal["completed", "pruned", "failed"] = "completed") -> Trial:
+        """Record a trial that has already ended (as Optuna's ``study.add_trial``): numbered
+        like start_trial, stored with its outcome in one statement, so no running trial is
+        ever left behind. A completed trial needs a finite objective value."""
+        table = "hyperparameter_results"
+        if status not in ("completed", "pruned", "failed"):
+            raise InvalidInput(f"{table}.status: {status!r} is not an ended trial; use completed, "
+                               "pruned or failed", field="status", table=table)
+        data = {"run_id": ref_id(run, field="run", table=table),
+                "parameters": {} if parameters is None else parameters, "status": status,
+                "objective_value": objective_value, "metrics": {} if metrics is None else metrics}
+        return self.db.write_statement(lambda c: trials_repo.create(c, data))
 
     def best_trial(self, run: Ref, direction: Direction = "maximize") -> Trial:
         """The completed trial with the best objective (ties: lowest number); NotFound if none."""
