@@ -454,7 +454,7 @@ def gc_cmd(
         with state.database() as db:
             store = artifacts.ArtifactStore.from_settings(state.settings())
             report = artifacts.gc(db, store, grace=artifacts.parse_duration(grace), dry_run=dry_run)
-            emit(report if state.json else {
+            emit(asdict(report) if state.json else {
                 "dry_run": report.dry_run, "blobs": len(report.deleted),
                 "bytes": report.bytes_freed, "stale_uploads": len(report.stale_uploads),
                 "failed": len(report.failed), "skipped": len(report.skipped)},
@@ -479,7 +479,7 @@ def cleanup_versions_cmd(
         with state.database() as db:
             report = artifacts.cleanup_versions(db, model, keep=keep, dry_run=dry_run,
                                                 action="delete" if delete else "archive")
-            emit(report, title=f"{report.action}{' (dry run)' if dry_run else 'd'}")
+            emit(asdict(report), title=f"{report.action}{' (dry run)' if dry_run else 'd'}")
     run(go)
 
 
