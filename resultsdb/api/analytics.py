@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from resultsdb.api._base import Base, Ref, ref_id
 from resultsdb.api.configs import flatten
-from resultsdb.errors import InvalidInput
-from resultsdb.inputs import as_limit
+from resultsdb.errors import InvalidInput, NotFound
+from resultsdb.inputs import as_limit, validate_value
 from resultsdb.records import (
     ExperimentSummary,
     LeaderboardRow,
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Direction = Literal["max", "min"]
+MAX_AGE_DAYS = 36_500  # beyond a century, now() - age leaves timestamptz's range
 
 
 def _direction(value: str) -> Direction:
@@ -39,14 +40,21 @@ class AnalyticsAPI(Base):
         many runs). Only completed runs unless ``status`` says otherwise (None = all)."""
         query = "leaderboard_desc" if _direction(direction) == "max" else "leaderboard_asc"
         lim = as_limit(limit)
+        status = validate_value("status", status, RunStatus | None, table="runs")
         return self.db.read(lambda c: self._q().many(
             c, query, experiment_id=self._experiment_id(c, experiment), metric=metric,
             status=status, limit=lim))
 
     def compare_runs(self, runs: Sequence[Ref]) -> list[RunComparison]:
-        """Runs side by side: summary metrics and each configuration's latest parameters."""
+        """Runs side by side, in the order given: summary metrics and each configuration's
+        latest parameters. NotFound naming the ids that are not runs."""
         ids = [ref_id(r, field="runs", table="runs") for r in runs]
-        return self.db.read(lambda c: self._q().many(c, "compare_runs", run_ids=ids))
+        rows: list[RunComparison] = self.db.read(lambda c: self._q().many(c, "compare_runs", run_ids=ids))
+        missing = sorted(set(ids) - {r.run_id for r in rows})
+        if missing:
+            raise NotFound(f"runs: no row with id={', '.join(map(str, missing))}", table="runs",
+                           key={"id": missing})
+        return rows
 
     def compare_frame(self, runs: Sequence[Ref]) -> pd.DataFrame:
         """compare_runs as a DataFrame, one row per run: metrics as ``metric_<key>``,
@@ -64,7 +72,8 @@ class AnalyticsAPI(Base):
 
     def experiment_summary(self, experiment: Ref, metric: str | None = None,
                            direction: str = "max") -> ExperimentSummary:
-        """Runs by status, durations of ended runs, and the best run by ``metric``."""
+        """Runs by status, durations of ended runs, and the best completed run by ``metric``
+        (the leaderboard's first; none when ``metric`` is None)."""
         d = _direction(direction)
         return self.db.read(lambda c: self._q().one(
             c, "experiment_summary", experiment_id=self._experiment_id(c, experiment),
@@ -78,9 +87,10 @@ class AnalyticsAPI(Base):
                                  direction: str = "max") -> list[ModelAttention]:
         """Models with no production version, a production version older than
         ``max_age_days``, or a newer version whose ``metric`` beats production's."""
-        if isinstance(max_age_days, bool) or not isinstance(max_age_days, int) or max_age_days < 0:
-            raise InvalidInput(f"max_age_days: must be a whole number >= 0, got {max_age_days!r}",
-                               field="max_age_days")
+        if (isinstance(max_age_days, bool) or not isinstance(max_age_days, int)
+                or not 0 <= max_age_days <= MAX_AGE_DAYS):
+            raise InvalidInput(f"max_age_days: must be a whole number from 0 to {MAX_AGE_DAYS}, "
+                               f"got {max_age_days!r}", field="max_age_days")
         return self.db.read(lambda c: self._q().many(
             c, "models_needing_attention", max_age_days=max_age_days, metric=metric,
             direction=_direction(direction)))

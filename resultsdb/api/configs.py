@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.errors import NotFound
 from resultsdb.records import Configuration, DataSnapshot, Run
 from resultsdb.repositories import configurations as configs_repo
 from resultsdb.repositories import data_snapshots as snapshots_repo
@@ -48,9 +49,14 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _same(x: Any, y: Any) -> bool:
-    """Equal as parameters: 1 and 1.0 are the same number; True is not 1."""
+    """Equal as parameters: 1 and 1.0 are the same number; True is not 1 (at any depth,
+    so [True] is not [1] either)."""
     if isinstance(x, bool) or isinstance(y, bool):
         return type(x) is type(y) and x == y
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y, strict=True))
+    if isinstance(x, Mapping) and isinstance(y, Mapping):
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
     return bool(x == y)
 
 
@@ -73,7 +79,7 @@ class ConfigsAPI(Base):
         """
         data = {
             "run_id": ref_id(run, field="run", table="configurations"), "name": name,
-            "config_type": config_type, "parameters": dict(parameters),
+            "config_type": config_type, "parameters": parameters,
             "parent_id": ref_id(parent, field="parent", table="configurations") if parent else None,
         }
         return self.db.write(lambda c: configs_repo.create(c, data))
@@ -82,8 +88,14 @@ class ConfigsAPI(Base):
         return self.db.read(lambda c: configs_repo.get(c, ref_id(config, field="config")))
 
     def config_lineage(self, config: Ref) -> list[Configuration]:
-        """The chain of parents, root first, ending with ``config`` (one recursive query)."""
-        return self.db.read(lambda c: configs_repo.lineage(c, ref_id(config, field="config")))
+        """The chain of parents, root first, ending with ``config`` (one recursive query).
+        NotFound when there is no such configuration."""
+        config_id = ref_id(config, field="config", table="configurations")
+        chain = self.db.read(lambda c: configs_repo.lineage(c, config_id))
+        if not chain:
+            raise NotFound(f"configurations: no row with id={config_id}", table="configurations",
+                           key={"id": config_id})
+        return chain
 
     def diff(self, a: Ref | Configuration, b: Ref | Configuration) -> ConfigDiff:
         """What changed from configuration ``a`` to ``b``."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from resultsdb.api._base import Base, Page, Ref, decode_cursor, encode_cursor, ref_id
-from resultsdb.errors import AlreadyExists, InvalidInput
+from resultsdb.api._base import Base, Page, Ref, decode_cursor, encode_cursor, is_uuid, ref_id
+from resultsdb.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, ResultsDBError
 from resultsdb.fields import NumberMap
 from resultsdb.inputs import as_limit, as_tags, validate_value
 from resultsdb.records import Experiment, ExperimentStatus, Run, RunStatus
@@ -79,7 +79,8 @@ class ExperimentsAPI(Base):
         """Experiments matching every filter given, oldest first, a page at a time."""
         after = decode_cursor(cursor, "experiments")[1] if cursor else None
         params = {
-            "status": status, "tags": as_tags(tags, field="tags") if tags is not None else None,
+            "status": validate_value("status", status, ExperimentStatus | None, table="experiments"),
+            "tags": as_tags(tags, field="tags") if tags is not None else None,
             "created_after": validate_value("created_after", created_after),
             "created_before": validate_value("created_before", created_before),
             "after_id": after, "limit": as_limit(limit),
@@ -95,6 +96,10 @@ class ExperimentsAPI(Base):
                   parent: Ref | None = None, status: Literal["running", "scheduled"] = "running",
                   ) -> Run:
         """Start a run in an experiment (by record, id or name); it is running unless scheduled."""
+        if status not in ("running", "scheduled"):
+            raise InvalidInput(f"runs.status: a run starts running or scheduled, not {status!r}; "
+                               "end it with end_run", field="status", table="runs")
+
         def go(conn: Any) -> Run:
             data = {
                 "experiment_id": self._experiment_id(conn, experiment), "name": name,
@@ -102,7 +107,9 @@ class ExperimentsAPI(Base):
                 "parent_run_id": ref_id(parent, field="parent", table="runs") if parent else None,
             }
             return runs_repo.create(conn, data)
-        return self.db.write(go)
+        if isinstance(experiment, str) and not is_uuid(experiment):
+            return self.db.write(go)  # the name lookup and the insert: one transaction
+        return self.db.write_statement(go)  # the insert alone
 
     def get_run(self, run: Ref) -> Run:
         return self.db.read(lambda c: runs_repo.get(c, ref_id(run, field="run", table="runs")))
@@ -117,8 +124,18 @@ class ExperimentsAPI(Base):
         if status not in ("completed", "failed", "killed"):
             raise InvalidInput(f"status: {status!r} does not end a run; use completed, failed or "
                                "killed", field="status", table="runs")
-        return self.db.write(lambda c: self._q().one(
-            c, "end_run", id=run_id, status=status, error_type=error_type, error_message=message))
+
+        def go(conn: Any) -> Run:
+            try:
+                return cast(Run, self._q().one(conn, "end_run", id=run_id, status=status,
+                                               error_type=error_type, error_message=message))
+            except NotFound:
+                current = runs_repo.get(conn, run_id)  # NotFound when there is no such run
+                raise InvalidTransition(
+                    f"runs {run_id}: status cannot change from {current.status} to {status}: "
+                    "the run has already ended", table="runs", from_status=current.status,
+                    to_status=status) from None
+        return self.db.write_statement(go)  # one update (the read only explains a miss)
 
     def start(self, run: Ref) -> Run:
         """Start a scheduled run."""
@@ -130,23 +147,38 @@ class ExperimentsAPI(Base):
             user_id: Any = None, tags: Mapping[str, Any] | Sequence[str] | None = None,
             parent: Ref | None = None) -> Iterator[Run]:
         """``with db.run(exp, "train") as run:`` - running inside, then completed; if the
-        block raises, failed with the exception's type and message (killed on Ctrl-C)."""
+        block raises, failed with the exception's type and message (killed on Ctrl-C).
+        A run the block ended itself (``end_run``) keeps that end, and the block's own
+        exception is never replaced by an error from ending the run."""
         started = self.start_run(experiment, name, run_type, user_id=user_id, tags=tags, parent=parent)
         try:
             yield started
         except BaseException as exc:
             status: Literal["failed", "killed"] = (
                 "killed" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed")
-            self.end_run(started, status, error=exc)
+            try:
+                self._end_unless_ended(started, status, exc)
+            except ResultsDBError as end_exc:
+                # The block's exception is what the caller needs to see, not ours.
+                exc.add_note(f"resultsdb: could not mark run {started.id} {status}: {end_exc}")
             raise
-        self.end_run(started, "completed")
+        self._end_unless_ended(started, "completed", None)
+
+    def _end_unless_ended(self, run: Run, status: Literal["completed", "failed", "killed"],
+                          error: BaseException | None) -> None:
+        """end_run, except that a run the block already ended (end_run inside it) stays so."""
+        try:
+            self.end_run(run, status, error=error)
+        except InvalidTransition as exc:
+            if exc.from_status not in ("completed", "failed", "killed"):
+                raise
 
     def log_summary_metrics(self, run: Ref, metrics: Mapping[str, float]) -> Run:
         """Merge finite numbers into the run's summary_metrics, atomically (concurrent
         merges lose nothing; a key given again takes the new value)."""
         run_id = ref_id(run, field="run", table="runs")
         values = validate_value("metrics", metrics, NumberMap, table="runs")
-        return self.db.write(lambda c: self._q().one(
+        return self.db.write_statement(lambda c: self._q().one(
             c, "merge_run_summary_metrics", id=run_id, metrics=dict(values)))
 
     def runs(self, experiment: Ref | None = None, *, status: RunStatus | None = None,
@@ -163,6 +195,7 @@ class ExperimentsAPI(Base):
         if order_by not in RUN_SORT_KEYS:
             raise InvalidInput(f"order_by: {order_by!r} is not sortable; choose one of "
                                f"{', '.join(RUN_SORT_KEYS)}", field="order_by", table="runs")
+        status = validate_value("status", status, RunStatus | None, table="runs")
         kind = f"runs:{order_by}:{'desc' if descending else 'asc'}"
         after_value, after_id = decode_cursor(cursor, kind) if cursor else (None, None)
 

@@ -14,13 +14,15 @@ returning *;
 -- name: end_run
 -- returns: one
 -- record: Run
--- Move a run to a terminal status, recording the error of a failed run. end_time is
--- stamped by trigger; the status machine trigger refuses a run that already ended.
+-- Move a run that has not ended yet to a terminal status, recording the error of a
+-- failed run. end_time is stamped by trigger; the status machine trigger refuses
+-- scheduled -> completed. A run that already ended is not matched (no row), even for
+-- its own status: the trigger would let completed -> completed overwrite the error.
 update runs
    set status = :status,
        error_type = :error_type,
        error_message = :error_message
- where id = :id
+ where id = :id and status in ('scheduled', 'running')
 returning *;
 
 -- name: set_experiment_status
@@ -129,12 +131,13 @@ select * from model_versions where model_id = :model_id order by version desc li
 -- name: finish_trial
 -- returns: one
 -- record: Trial
--- End a running trial (the transition trigger refuses one that already ended).
+-- End a running trial. A trial that already ended is not matched (no row), even for
+-- its own status: completed -> completed would otherwise overwrite its objective.
 update hyperparameter_results
    set status = :status,
        objective_value = coalesce(:objective_value, objective_value),
        metrics = metrics || :metrics
- where id = :id
+ where id = :id and status = 'running'
 returning *;
 
 -- name: best_trial_max
