@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
-from resultsdb import migrate, series
+from resultsdb import migrate, report, series
 from resultsdb.api import ResultsDB
 from resultsdb.config import Settings
 from resultsdb.stats import overfitting, trading
@@ -64,6 +64,15 @@ def backtest(prices: pd.Series, fast: int, slow: int, cost: float = 0.0005,
     trades = pd.DataFrame({"ts": prices.index[at], "asset": "SYNTH", "action": side,
                            "price": close[at], "quantity": quantity, "pnl": np.nan_to_num(pnl)})
     return curve, trades
+
+
+def write_demo_reports(db: ResultsDB, search: Any, settings: Settings) -> report.ReportResult:
+    """Pages for this search's three best backtests by Sharpe (the best first) and their
+    comparison, in <data_dir>/reports."""
+    children = db.runs(parent=search, status="completed", limit=TRIALS).items
+    ranked = sorted(children, key=lambda r: r.summary_metrics.get("sharpe", float("-inf")),
+                    reverse=True)[:3]
+    return report.write_reports(db, [r.id for r in ranked], settings.data_dir / "reports")
 
 
 def main(settings: Settings, emit: Callable[..., None]) -> dict[str, Any]:
@@ -112,6 +121,7 @@ def main(settings: Settings, emit: Callable[..., None]) -> dict[str, Any]:
         board = db.leaderboard(exp, "sharpe", limit=10)
         dsr = overfitting.deflated_sharpe(db.db, search.id)
         pbo = overfitting.pbo(db.db, search.id)
+        reports = write_demo_reports(db, search, settings)
         elapsed = time.perf_counter() - started
         emit([{"rank": r.rank, "run": r.name, "sharpe": round(r.value, 3),
                "cagr": round(r.summary_metrics.get("cagr", float("nan")), 4),
@@ -124,8 +134,11 @@ def main(settings: Settings, emit: Callable[..., None]) -> dict[str, Any]:
             "production model": f"{saved.model.name} v{saved.version.version}",
             "deflated sharpe (best trial)": round(dsr.dsr, 4),
             "PBO (probability of backtest overfitting)": round(pbo.pbo, 3),
+            "report (best run; top 3 compared)": str(reports.out_dir),
             "elapsed_s": round(elapsed, 1),
             "next": "make psql  ->  \\d+ equity_curves ; select * from status_transitions",
         }
+        emit([{"page": str(p)} for p in reports.pages],
+             title="report: the best run, the next two, and their comparison")
         emit(summary, title="resultsdb demo")
         return summary

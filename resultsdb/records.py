@@ -478,3 +478,23 @@ class SeriesPartition(Record):
 
 
 RECORD_TYPES.update({cls.__name__: cls for cls in (SeriesBatch, SeriesPartition)})
+
+
+# -- browsing from the command line (sql/queries/browse.sql) ---------------------------
+
+
+class ModelListing(Record):
+    """A model with its latest and production version numbers, as `resultsdb ls models` shows."""
+
+    id: UUID
+    name: str
+    model_type: str
+    version_count: int
+    experiment_id: UUID
+    latest_version: int | None
+    production_version: int | None
+    production_version_id: UUID | None
+    created_at: UtcDatetime
+
+
+RECORD_TYPES.update({cls.__name__: cls for cls in (ModelListing,)})

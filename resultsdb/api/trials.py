@@ -24,9 +24,12 @@ class TrialsAPI(Base):
                     trial_run: Ref | None = None) -> Trial:
         """A running trial of a search run. Its number is assigned by the database:
         1, 2, 3 ... per run, no duplicates and no gaps among started trials, whatever
-        the number of processes starting trials at once."""
-        data = {"run_id": ref_id(run, field="run", table="hyperparameter_results"),
-                "parameters": {} if parameters is None else parameters}
+        the number of processes starting trials at once. ``trial_run`` is the child run
+        holding the trial's own series, if it has one."""
+        table = "hyperparameter_results"
+        data = {"run_id": ref_id(run, field="run", table=table),
+                "parameters": {} if parameters is None else parameters,
+                "trial_run_id": ref_id(trial_run, field="trial_run", table=table) if trial_run else None}
         # One statement (counter bump + insert): see Database.write_statement.
         return self.db.write_statement(lambda c: trials_repo.create(c, data))
 

@@ -241,3 +241,12 @@ def test_add_trial_rejects(rdb: ResultsDB, run: Run, unchanged, kwargs: dict, er
     if field:
         assert err.value.field == field
     assert rdb.get_run(run).trial_count == 0
+
+
+def test_start_trial_links_the_child_run_holding_its_series(rdb) -> None:
+    exp = rdb.start_experiment("trial-links")
+    search = rdb.start_run(exp, "search", run_type="hyperparameter_tuning")
+    child = rdb.start_run(exp, "bt", run_type="backtest", parent=search)
+    trial = rdb.start_trial(search, {"fast": 3}, trial_run=child)
+    assert trial.trial_run_id == child.id
+    assert rdb.start_trial(search, {"fast": 4}).trial_run_id is None
