@@ -109,7 +109,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def emit(rows: Sequence[Any] | dict[str, Any], *, title: str | None = None,
+def emit(rows: Sequence[Any] | dict[str, Any] | BaseModel, *, title: str | None = None,
          columns: Sequence[str] | None = None) -> None:
     """Print records/dicts as a table, or as JSON with --json."""
     data = _plain(rows)

@@ -134,7 +134,8 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"resultsdb test server: RESULTSDB_TEST_URL={'set' if os.environ.get('RESULTSDB_TEST_URL') else 'unset'}"]
+    source = "set" if os.environ.get("RESULTSDB_TEST_URL") else "unset"
+    return [f"resultsdb test server: RESULTSDB_TEST_URL={source}"]
 
 
 @pytest.fixture(scope="session", autouse=True)

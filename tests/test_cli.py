@@ -78,7 +78,7 @@ def test_partitions_lists_months_and_default(db_url: str) -> None:
 
 def test_break_lock_removes_a_stale_yoyo_lock(db_url: str, conn) -> None:
     conn.execute("insert into yoyo_lock (locked, ctime, pid) values (1, now(), 999999)")
-    code, out, _ = invoke("--url", db_url, "break-lock")
+    code, _, _ = invoke("--url", db_url, "break-lock")
     assert code == 0
     assert conn.execute("select count(*) from yoyo_lock").fetchone()[0] == 0
 
@@ -129,7 +129,8 @@ def test_init_creates_the_database_on_a_server(pg_server) -> None:
 def test_psql_runs_a_command_on_the_configured_database(db_url: str) -> None:
     env = {**os.environ, "RESULTSDB_URL": db_url}
     proc = subprocess.run(
-        [sys.executable, "-m", "resultsdb.cli", "psql", "--", "-Atc", "select count(*) from status_transitions"],
+        [sys.executable, "-m", "resultsdb.cli", "psql", "--", "-Atc",
+         "select count(*) from status_transitions"],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
