@@ -246,7 +246,10 @@ class Database:
             conn = ctx.__enter__()
         except PoolTimeout:
             stats = pool.get_stats()
-            if stats.get("pool_size", 0) == 0:
+            # Only a pool at its limit timed out for want of a free connection. One below it
+            # could not open one (the pool counts a connection it is still trying to open, so
+            # a server that went down leaves pool_size at 1 or more, not 0).
+            if stats.get("pool_size", 0) < pool.max_size:
                 raise self._unreachable(self.read_conninfo if pool is self._read_pool else None
                                         ) from None
             raise Timeout(

