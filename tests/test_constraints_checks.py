@@ -64,6 +64,7 @@ for table, column, limit, empty_ok in [
     ("model_artifacts", "storage_path", 2048, False),
     ("data_snapshots", "data_source", 1024, False),
     ("data_snapshots", "storage_path", 2048, False), ("trade_logs", "asset", 64, False),
+    ("series_batches", "batch_key", 255, False),
 ]:
     constraint = f"{table}_{column}_length"
     if not empty_ok:
@@ -102,7 +103,8 @@ for table, column in NUMBER_MAPS:
 
 # -- sha256 digests and git commit ids --------------------------------------------------------
 for table, column in [("model_artifacts", "content_hash"), ("data_snapshots", "features_hash"),
-                      ("data_snapshots", "content_hash")]:
+                      ("data_snapshots", "content_hash"), ("blobs", "content_hash"),
+                      ("series_batches", "checksum")]:
     for label, value in [("upper-case", "A" * 64), ("63-chars", "a" * 63),
                          ("65-chars", "a" * 65), ("non-hex", "g" * 64),
                          ("trailing-newline", SHA_A + "\n"), ("prefixed", "sha256:" + "a" * 57)]:
@@ -122,6 +124,8 @@ for table, column, constraint, bad in [
     ("model_artifacts", "size_bytes", "model_artifacts_size_nonnegative", -1),
     ("data_snapshots", "size_bytes", "data_snapshots_size_nonnegative", -1),
     ("trade_logs", "seq", "trade_logs_seq_nonnegative", -1),
+    ("blobs", "size_bytes", "blobs_size_nonnegative", -1),
+    ("series_batches", "row_count", "series_batches_row_count_nonnegative", -1),
 ]:
     case(table, constraint, column, str(bad), **{column: bad})
 
@@ -153,6 +157,8 @@ for table, value, extra in [
          status=value, **extra)
 for value in ("hold", "BUY"):
     case("trade_logs", "trade_logs_action_valid", "action", value, action=value)
+for value in ("equity_curves", "Equity", "trade", ""):
+    case("series_batches", "series_batches_kind_valid", "kind", value or "empty", kind=value)
 
 # -- rules over several columns: the field is the first column the rule names --------------------
 case("runs", "runs_started_unless_scheduled", "status", "running-without-start",
@@ -174,6 +180,17 @@ case("hyperparameter_results", "hyperparameter_results_finished_iff_ended", "fin
      "running-with-finish", status="running", finished_at=T0)
 case("status_transitions", "status_transitions_no_loop", "from_status", "loop",
      from_status="b", to_status="b")
+# series_batches_span: first_ts and last_ts are set exactly when there are rows, in order
+for label, values in [
+    ("rows-without-span", {"first_ts": None, "last_ts": None}),
+    ("rows-without-first_ts", {"first_ts": None}),
+    ("rows-without-last_ts", {"last_ts": None}),
+    ("no-rows-with-span", {"row_count": 0}),
+    ("no-rows-with-first_ts", {"row_count": 0, "last_ts": None}),
+    ("no-rows-with-last_ts", {"row_count": 0, "first_ts": None}),
+    ("first-after-last", {"first_ts": T0 + HOUR, "last_ts": T0}),
+]:
+    case("series_batches", "series_batches_span", "row_count", label, **values)
 
 
 @pytest.mark.parametrize(("table", "constraint", "field", "values", "mode"), CASES)
@@ -233,6 +250,12 @@ GOOD = [
     ("equity_curves", {"drawdown": 0.0, "benchmark_value": None}),
     ("equity_curves", {"portfolio_value": -5.0, "drawdown": None}),
     ("trade_logs", {"price": 5e-324, "quantity": 1e308, "pnl": -1e308, "metadata": None}),
+    ("blobs", {"size_bytes": 0}), ("blobs", {"content_hash": "f" * 64}),
+    ("series_batches", {"row_count": 0, "first_ts": None, "last_ts": None}),
+    ("series_batches", {"row_count": 1, "first_ts": T0, "last_ts": T0}),
+    ("series_batches", {"kind": "trades", "batch_key": "x" * 255}),
+    ("series_batches", {"batch_key": "sha256:" + SHA_A}),
+    ("run_metrics", {"value": -1.5e300}), ("run_metrics", {"value": 0.0, "key": "x" * 500}),
 ]
 
 
@@ -292,6 +315,9 @@ NOT_NULL = {
                               "updated_at",
     "equity_curves": "run_id ts portfolio_value",
     "trade_logs": "run_id seq ts asset action price quantity",
+    "series_batches": "run_id kind batch_key row_count checksum created_at",
+    "blobs": "content_hash size_bytes created_at last_claimed_at",
+    "run_metrics": "run_id experiment_id key value",
 }
 NOT_NULL_CASES = [(t, c) for t, cols in NOT_NULL.items() for c in cols.split()]
 
@@ -327,12 +353,36 @@ def test_every_not_null_column_has_a_case(conn) -> None:
     assert set(NOT_NULL) == set(TABLES)
 
 
+# Double columns with no CHECK of their own (reported): run_metrics.value is derived by the
+# runs_sync_metrics trigger from JSON numbers, which are finite, and the trigger leaves out
+# those beyond double precision (test_constraints_triggers proves both); a direct write of
+# NaN or an infinity is not refused (test_run_metrics_value_is_not_guarded_by_a_check).
+UNGUARDED_DOUBLES = {("run_metrics", "value")}
+
+
 def test_every_finite_double_column_has_a_case(conn) -> None:
     declared = {(r[0], r[1]) for r in conn.execute("""
         select t.relname, a.attname from pg_attribute a join pg_class t on t.oid = a.attrelid
          where a.atttypid = 'float8'::regtype and t.relkind in ('r', 'p')
            and not t.relispartition and t.relnamespace = current_schema()::regnamespace""")}
-    assert declared == {(t, c) for t, c, _ in FINITE_COLUMNS}
+    assert declared == {(t, c) for t, c, _ in FINITE_COLUMNS} | UNGUARDED_DOUBLES
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="run_metrics.value has no finite CHECK: a direct write of NaN is "
+                          "stored (reported; when the CHECK is added, move run_metrics.value "
+                          "to FINITE_COLUMNS and drop this test)")
+@pytest.mark.parametrize("value", [NAN, INF, -INF], ids=["NaN", "Infinity", "-Infinity"])
+def test_run_metrics_value_is_not_guarded_by_a_check(db, conn, value) -> None:
+    row = valid_values(conn, "run_metrics") | {"value": value}
+    before = count(conn, "run_metrics")
+    try:
+        with db.transaction() as c:
+            c.execute(*insert_query("run_metrics", row))
+    except ConstraintViolation:
+        assert count(conn, "run_metrics") == before
+        return
+    raise AssertionError("a non-finite run_metrics.value was stored")
 
 
 # Constraints whose COMMENT is missing (reported; the design says every constraint has one).

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from _constraint_rows import (
+    SHA_A,
+    SHA_B,
     TABLES,
     assert_names,
     comment_of,
@@ -37,7 +39,13 @@ from resultsdb.errors import AlreadyExists, ReferenceNotFound, StillReferenced
 # (table, constraint, conflicting columns, values of the first row, values of the second)
 UNIQUE: list[tuple[str, str, tuple[str, ...], dict[str, Any], dict[str, Any]]] = [
     *[(t, f"{t}_pkey", ("id",), {}, {}) for t in TABLES
-      if t not in ("status_transitions", "equity_curves", "trade_logs", "hyperparameter_results")],
+      if t not in ("status_transitions", "equity_curves", "trade_logs", "hyperparameter_results",
+                   "series_batches", "blobs", "run_metrics")],
+    ("blobs", "blobs_pkey", ("content_hash",), {}, {}),
+    ("run_metrics", "run_metrics_pkey", ("run_id", "key"), {}, {}),
+    ("series_batches", "series_batches_key", ("run_id", "model_id", "kind", "batch_key"), {}, {}),
+    ("series_batches", "series_batches_key", ("run_id", "model_id", "kind", "batch_key"),
+     {"kind": "trades"}, {"row_count": 0, "first_ts": None, "last_ts": None}),
     ("hyperparameter_results", "hyperparameter_results_pkey", ("run_id", "id"), {}, {}),
     ("status_transitions", "status_transitions_pkey", ("entity", "from_status", "to_status"),
      {}, {}),
@@ -99,6 +107,26 @@ def test_equity_curves_key_treats_null_model_ids_as_equal(db, conn) -> None:
     assert count(conn, "equity_curves") == before
     assert_names(err, "equity_curves", columns=("run_id", "model_id", "ts"))
     assert "a timestamp appears once in a series" in str(err)
+
+
+def test_series_batches_key_treats_null_model_ids_as_equal(db, conn) -> None:
+    """NULLS NOT DISTINCT: a run-level batch key is used once; a model's batch is apart."""
+    run = make_run(conn)
+    model = make_model(conn)
+    for model_id in (None, model):
+        insert(conn, "series_batches", {"run_id": run, "model_id": model_id, "kind": "equity",
+                                        "batch_key": "b1", "row_count": 0, "checksum": SHA_A})
+    with db.transaction() as c:  # the same key for the other kind is another batch
+        c.execute("insert into series_batches (run_id, kind, batch_key, row_count, checksum) "
+                  "values (%s, 'trades', 'b1', 0, %s)", [run, SHA_A])
+    before = count(conn, "series_batches")
+    err = refused(db, AlreadyExists, "insert into series_batches (run_id, model_id, kind, "
+                  "batch_key, row_count, checksum) values (%s, null, 'equity', 'b1', 0, %s)",
+                  [run, SHA_B])
+    assert count(conn, "series_batches") == before == 3
+    assert_names(err, "series_batches", columns=("run_id", "model_id", "kind", "batch_key"),
+                 constraint="series_batches_key", conn=conn)
+    assert "a batch is written once" in str(err)
 
 
 def test_experiment_names_are_unique_among_live_experiments_only(db, conn) -> None:
@@ -183,6 +211,9 @@ FOREIGN_KEYS = [
     ("equity_curves", "model_id", "models", "cascade"),
     ("trade_logs", "run_id", "runs", "cascade"),
     ("trade_logs", "model_id", "models", "cascade"),
+    ("series_batches", "run_id", "runs", "cascade"),
+    ("series_batches", "model_id", "models", "cascade"),
+    ("run_metrics", "run_id", "runs", "cascade"),
 ]
 FK_IDS = [f"{t}.{c}->{p}" for t, c, p, _ in FOREIGN_KEYS]
 ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
@@ -194,7 +225,7 @@ def child_row(conn, table: str, column: str) -> dict[str, Any]:
     values = valid_values(conn, table)
     if column == "parent_run_id":
         values[column] = make_run(conn)
-    elif column == "model_id" and table in ("equity_curves", "trade_logs"):
+    elif column == "model_id" and table in ("equity_curves", "trade_logs", "series_batches"):
         values[column] = make_model(conn)
     return insert(conn, table, values)
 

@@ -24,7 +24,7 @@ from _constraint_rows import (
     scalar,
 )
 
-from resultsdb.errors import AlreadyExists, ConstraintViolation
+from resultsdb.errors import AlreadyExists, ConstraintViolation, InvalidInput
 
 SERIES = ("equity_curves", "trade_logs")
 
@@ -171,3 +171,55 @@ def test_a_new_partition_keeps_every_rule_of_its_table(db, conn) -> None:
                             "and conrelid = %s::regclass and conparentid <> 0",
                       [f"{table}_p201702"])
         assert keys == 3  # the unique key and both foreign keys, attached to the parent's
+
+
+# -- maintain_series_partitions: the owner's partition maintenance, for writer roles -------------
+def series_partitions(conn) -> set[str]:
+    return {r[0] for r in conn.execute("""
+        select inhrelid::regclass::text from pg_inherits
+         where inhparent in ('equity_curves'::regclass, 'trade_logs'::regclass)""")}
+
+
+def months_around_now(conn, behind: int, ahead: int) -> set[str]:
+    months = {r[0] for r in conn.execute("""
+        select to_char(date_trunc('month', now() + make_interval(months => m), 'UTC')
+                       at time zone 'UTC', 'YYYYMM')
+          from generate_series(-%s::int, %s::int) as m""", [behind, ahead])}
+    return {f"{t}_p{m}" for t in SERIES for m in months}
+
+
+def test_maintain_series_partitions_creates_the_months_either_side(db, conn) -> None:
+    before = series_partitions(conn)
+    assert months_around_now(conn, 0, 3) <= before  # made by the schema
+    with db.transaction() as c:
+        created = [r[0] for r in c.execute("select maintain_series_partitions(5, 2)")]
+    assert created and len(created) == len(set(created))
+    assert set(created) == months_around_now(conn, 2, 5) - before
+    assert series_partitions(conn) == before | set(created)
+    with db.transaction() as c:  # idempotent
+        assert c.execute("select maintain_series_partitions(5, 2)").fetchall() == []
+    with db.transaction() as c:  # the defaults: three ahead, none behind, all there
+        assert c.execute("select maintain_series_partitions()").fetchall() == []
+
+
+@pytest.mark.parametrize(("ahead", "behind"), [(25, 0), (0, 25), (-1, 0), (0, -1), (None, 0),
+                                               (0, None)])
+def test_maintain_series_partitions_refuses_a_bad_range(db, conn, ahead, behind) -> None:
+    before = series_partitions(conn)
+    err = refused(db, InvalidInput, "select maintain_series_partitions(%s::int, %s::int)",
+                  [ahead, behind])
+    assert "months_ahead and months_behind must be 0 to 24" in str(err)
+    assert series_partitions(conn) == before
+
+
+def test_maintain_series_partitions_runs_as_owner_with_a_pinned_search_path(conn) -> None:
+    row = conn.execute("""
+        select p.prosecdef, p.proconfig, current_schema(),
+               exists (select 1 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner)))
+                        where grantee = 0 and privilege_type = 'EXECUTE')
+          from pg_proc p where p.oid = 'maintain_series_partitions(integer, integer)'::regprocedure
+    """).fetchone()
+    secdef, config, schema, public_may_execute = row
+    assert secdef is True
+    assert config in ([f"search_path={schema}, pg_temp"], [f'search_path="{schema}", pg_temp'])
+    assert public_may_execute is False

@@ -25,10 +25,12 @@ from _constraint_rows import (
     make_run,
     make_trial,
     refused,
+    run_metrics_of,
     scalar,
 )
+from psycopg.types.json import Jsonb
 
-from resultsdb.errors import InvalidTransition, ProtectedRow
+from resultsdb.errors import ConstraintViolation, InvalidTransition, ProtectedRow
 
 STATUSES = {
     "experiments": ("active", "completed", "failed", "archived"),
@@ -383,3 +385,115 @@ def test_a_row_id_carries_its_creation_time(conn) -> None:
     row = insert(conn, "experiments", {"name": "timed"})
     assert scalar(conn, "select uuid_v7_time(%s) between date_trunc('milliseconds', %s::timestamptz)"
                         " and clock_timestamp()", [row["id"], row["created_at"]]) is True
+
+
+# -- run_metrics: derived from runs.summary_metrics by runs_sync_metrics ----------------------------
+def expected_metrics(conn, run_id) -> dict[str, tuple]:
+    """What run_metrics should hold for a run: its summary_metrics, with its experiment."""
+    row = fetch(conn, "runs", {"id": run_id})
+    assert row is not None
+    return {k: (row["experiment_id"], float(v)) for k, v in row["summary_metrics"].items()}
+
+
+def test_run_metrics_follow_summary_metrics_on_insert(db, conn) -> None:
+    experiment = make_experiment(conn)
+    with db.transaction() as c:
+        run = scalar(c, "insert into runs (experiment_id, summary_metrics) values (%s, "
+                        "'{\"sharpe\": 1.5, \"loss\": -2, \"zero\": 0, \"big\": 1e299}') "
+                        "returning id", [experiment])
+    assert run_metrics_of(conn, run) == {
+        "sharpe": (experiment, 1.5), "loss": (experiment, -2.0), "zero": (experiment, 0.0),
+        "big": (experiment, 1e299)}
+    assert run_metrics_of(conn, make_run(conn)) == {}  # '{}' adds nothing
+
+
+@pytest.mark.parametrize("change", ["replace", "merge", "remove-key", "empty", "same-again"])
+def test_run_metrics_follow_summary_metrics_on_update(db, conn, change) -> None:
+    run = make_run(conn, summary_metrics=Jsonb({"a": 1, "b": 2.5}))
+    other = make_run(conn, summary_metrics=Jsonb({"a": 7}))
+    query, want = {
+        "replace": ("summary_metrics = '{\"c\": 3}'", {"c": 3.0}),
+        "merge": ("summary_metrics = summary_metrics || '{\"b\": 4, \"c\": -5}'",
+                  {"a": 1.0, "b": 4.0, "c": -5.0}),
+        "remove-key": ("summary_metrics = summary_metrics - 'a'", {"b": 2.5}),
+        "empty": ("summary_metrics = '{}'", {}),
+        "same-again": ("summary_metrics = summary_metrics, name = 'renamed'",
+                       {"a": 1.0, "b": 2.5}),
+    }[change]
+    with db.transaction() as c:
+        c.execute(f"update runs set {query} where id = %s", [run])
+    experiment = fetch(conn, "runs", {"id": run})["experiment_id"]
+    assert run_metrics_of(conn, run) == {k: (experiment, v) for k, v in want.items()}
+    assert run_metrics_of(conn, run) == expected_metrics(conn, run)
+    assert run_metrics_of(conn, other) == expected_metrics(conn, other) != {}
+
+
+def test_run_metrics_follow_a_run_moved_to_another_experiment(db, conn) -> None:
+    run = make_run(conn, summary_metrics=Jsonb({"a": 1}))
+    target = make_experiment(conn)
+    with db.transaction() as c:
+        c.execute("update runs set experiment_id = %s where id = %s", [target, run])
+    assert run_metrics_of(conn, run) == {"a": (target, 1.0)}
+
+
+def test_a_refused_run_update_leaves_run_metrics_as_they_were(db, conn) -> None:
+    run = make_run(conn, summary_metrics=Jsonb({"a": 1}))
+    before = run_metrics_of(conn, run)
+    refused(db, ConstraintViolation, "update runs set summary_metrics = '{\"a\": 2, \"b\": \"x\"}'"
+            " where id = %s", [run])
+    assert run_metrics_of(conn, run) == before == {"a": (before["a"][0], 1.0)}
+
+
+def test_deleting_a_run_removes_its_run_metrics(db, conn) -> None:
+    run = make_run(conn, summary_metrics=Jsonb({"a": 1, "b": 2}))
+    kept = make_run(conn, summary_metrics=Jsonb({"a": 3}))
+    assert len(run_metrics_of(conn, run)) == 2
+    with db.transaction() as c:
+        c.execute("delete from runs where id = %s", [run])
+    assert count(conn, "run_metrics", "run_id = %s", [run]) == 0
+    assert run_metrics_of(conn, kept) == expected_metrics(conn, kept) != {}
+
+
+def test_deleting_an_experiment_removes_its_runs_run_metrics(db, conn) -> None:
+    experiment = make_experiment(conn)
+    make_run(conn, experiment_id=experiment, summary_metrics=Jsonb({"a": 1}))
+    with db.transaction() as c:
+        c.execute("delete from experiments where id = %s", [experiment])
+    assert count(conn, "run_metrics", "experiment_id = %s", [experiment]) == 0
+
+
+BEYOND_DOUBLE = [
+    pytest.param('{"huge": 1e400, "ok": 1}', {"ok": 1.0}, id="1e400"),
+    pytest.param('{"huge": -1e400, "ok": 1}', {"ok": 1.0}, id="-1e400"),
+    pytest.param('{"edge": 1e300, "ok": 1}', {"ok": 1.0}, id="1e300-left-out"),
+    pytest.param('{"near": -9.9e299}', {"near": -9.9e299}, id="below-1e300-kept"),
+    pytest.param('{"tiny": 1e-400, "small": -1e-301}', {"tiny": 0.0, "small": 0.0},
+                 id="tiny-rounds-to-zero"),
+    pytest.param('{"huge": 1e400}', {}, id="only-huge"),
+]
+
+
+@pytest.mark.parametrize("mode", ["insert", "update"])
+@pytest.mark.parametrize(("doc", "want"), BEYOND_DOUBLE)
+def test_numbers_beyond_double_precision_are_left_out_of_run_metrics(db, conn, doc, want,
+                                                                     mode) -> None:
+    experiment = make_experiment(conn)
+    with db.transaction() as c:
+        if mode == "insert":
+            run = scalar(c, "insert into runs (experiment_id, summary_metrics) "
+                            "values (%s, %s::jsonb) returning id", [experiment, doc])
+        else:
+            run = scalar(c, "insert into runs (experiment_id, summary_metrics) "
+                            "values (%s, '{\"old\": 1}') returning id", [experiment])
+            c.execute("update runs set summary_metrics = %s::jsonb where id = %s", [doc, run])
+    stored = scalar(conn, "select summary_metrics from runs where id = %s", [run])
+    assert set(stored) == set(scalar(conn, "select %s::jsonb", [doc]))  # the run keeps them all
+    assert run_metrics_of(conn, run) == {k: (experiment, v) for k, v in want.items()}
+
+
+def test_runs_sync_metrics_triggers_are_in_place(conn) -> None:
+    triggers = {r[0]: r[1] for r in conn.execute("""
+        select tgname, tgenabled from pg_trigger
+         where tgfoid = 'runs_sync_metrics'::regproc and not tgisinternal
+           and tgrelid = 'runs'::regclass""")}
+    assert triggers == {"runs_sync_metrics_insert": "O", "runs_sync_metrics_update": "O"}
