@@ -138,6 +138,7 @@ FINITE_COLUMNS = [
     ("trade_logs", "price", "trade_logs_price_positive"),
     ("trade_logs", "quantity", "trade_logs_quantity_positive"),
     ("trade_logs", "pnl", "trade_logs_pnl_finite"),
+    ("run_metrics", "value", "run_metrics_value_finite"),
 ]
 for table, column, constraint in FINITE_COLUMNS:
     for label, value in [("NaN", NAN), ("Infinity", INF), ("-Infinity", -INF)]:
@@ -353,11 +354,7 @@ def test_every_not_null_column_has_a_case(conn) -> None:
     assert set(NOT_NULL) == set(TABLES)
 
 
-# Double columns with no CHECK of their own (reported): run_metrics.value is derived by the
-# runs_sync_metrics trigger from JSON numbers, which are finite, and the trigger leaves out
-# those beyond double precision (test_constraints_triggers proves both); a direct write of
-# NaN or an infinity is not refused (test_run_metrics_value_is_not_guarded_by_a_check).
-UNGUARDED_DOUBLES = {("run_metrics", "value")}
+UNGUARDED_DOUBLES: set[tuple[str, str]] = set()
 
 
 def test_every_finite_double_column_has_a_case(conn) -> None:
@@ -366,23 +363,6 @@ def test_every_finite_double_column_has_a_case(conn) -> None:
          where a.atttypid = 'float8'::regtype and t.relkind in ('r', 'p')
            and not t.relispartition and t.relnamespace = current_schema()::regnamespace""")}
     assert declared == {(t, c) for t, c, _ in FINITE_COLUMNS} | UNGUARDED_DOUBLES
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="run_metrics.value has no finite CHECK: a direct write of NaN is "
-                          "stored (reported; when the CHECK is added, move run_metrics.value "
-                          "to FINITE_COLUMNS and drop this test)")
-@pytest.mark.parametrize("value", [NAN, INF, -INF], ids=["NaN", "Infinity", "-Infinity"])
-def test_run_metrics_value_is_not_guarded_by_a_check(db, conn, value) -> None:
-    row = valid_values(conn, "run_metrics") | {"value": value}
-    before = count(conn, "run_metrics")
-    try:
-        with db.transaction() as c:
-            c.execute(*insert_query("run_metrics", row))
-    except ConstraintViolation:
-        assert count(conn, "run_metrics") == before
-        return
-    raise AssertionError("a non-finite run_metrics.value was stored")
 
 
 # Constraints whose COMMENT is missing (reported; the design says every constraint has one).

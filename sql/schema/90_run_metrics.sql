@@ -8,10 +8,14 @@ create table run_metrics (
     experiment_id uuid not null,
     key           text not null,
     value         double precision not null,
-    primary key (run_id, key)
+    primary key (run_id, key),
+    constraint run_metrics_value_finite check (value > '-Infinity' and value < 'Infinity')
 );
 comment on table run_metrics is
     'Derived from runs.summary_metrics by trigger (one row per run and key) to index leaderboards.';
+
+comment on constraint run_metrics_value_finite on run_metrics is
+    'must be a finite number (not NaN or infinite)';
 
 create index run_metrics_rank_idx on run_metrics (experiment_id, key, value, run_id);
 
