@@ -1,0 +1,3 @@
+from resultsdb.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""Commands that drive migrations: migrate, rollback, status, history, init ..."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from resultsdb import migrate
+from resultsdb.cli._app import app, emit, migrations_app, out, run, state
+from resultsdb.db import Database
+
+# -- migrations --------------------------------------------------------------------
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply pending migrations and create series partitions ahead.
+
+    Example: resultsdb migrate
+    """
+    def go() -> None:
+        with state.database() as db:
+            applied = migrate.migrate(db)
+            emit([{"applied": m} for m in applied], title=f"migrated {db.masked_url}")
+    run(go)
+
+
+@app.command("rollback")
+def rollback_cmd(
+    steps: Annotated[int, typer.Option(min=1, help="How many applied steps to undo.")] = 1,
+) -> None:
+    """Roll back the most recent migration steps.
+
+    Example: resultsdb rollback --steps 1
+    """
+    def go() -> None:
+        with state.database() as db:
+            emit([{"rolled_back": m} for m in migrate.rollback(db, steps=steps)])
+    run(go)
+
+
+@app.command("status")
+def status_cmd() -> None:
+    """Show every migration and whether it is applied.
+
+    Example: resultsdb status --json
+    """
+    def go() -> None:
+        with state.database() as db:
+            emit(migrate.status(db), title=f"migrations on {db.masked_url}")
+    run(go)
+
+
+@app.command("history")
+def history_cmd() -> None:
+    """Show yoyo's log of applies and rollbacks.
+
+    Example: resultsdb history
+    """
+    def go() -> None:
+        with state.database() as db:
+            emit(migrate.history(db), title="migration history")
+    run(go)
+
+
+@app.command("break-lock")
+def break_lock_cmd() -> None:
+    """Remove the migration lock a crashed migrate left behind.
+
+    Example: resultsdb break-lock
+    """
+    def go() -> None:
+        with state.database() as db:
+            migrate.break_lock(db)
+            out.print("migration lock removed")
+    run(go)
+
+
+@app.command("init")
+def init_cmd() -> None:
+    """Create the configured database if it does not exist, then migrate it.
+
+    Example: RESULTSDB_URL=postgresql://me@db.example/results resultsdb init
+    """
+    def go() -> None:
+        settings = state.settings()
+        created = migrate.create_database(settings)
+        with Database(settings) as db:
+            applied = migrate.migrate(db)
+            emit({"database": db.masked_url, "created": created, "applied": applied})
+    run(go)
+
+
+@migrations_app.command("new")
+def migrations_new_cmd(
+    name: Annotated[str, typer.Argument(help="lower_snake_case description, e.g. add_run_notes")],
+    directory: Annotated[
+        Path | None, typer.Option(help="Migrations folder (default: the package's).")
+    ] = None,
+) -> None:
+    """Write the next numbered migration and its rollback file.
+
+    Example: resultsdb migrations new add_run_notes
+    """
+    def go() -> None:
+        forward, backward = migrate.new_migration(name, directory=directory)
+        emit({"migration": str(forward), "rollback": str(backward)})
+    run(go)
