@@ -9,9 +9,11 @@ A file holds several queries, each introduced by a header::
     select * from experiments where id = :id;
 
 ``returns`` is one of ``one`` (exactly one row, else NotFound), ``many``,
-``scalar`` (first column of the first row), ``rowcount`` or ``none``; ``one``
-and ``many`` name a ``record`` (a class in :mod:`resultsdb.records`) and the
-rows become those records through a psycopg row factory.
+``scalar`` (first column of the first row), ``rowcount``, ``none`` or ``copy``;
+``one`` and ``many`` name a ``record`` (a class in :mod:`resultsdb.records`) and the
+rows become those records through a psycopg row factory. A ``copy`` query is a COPY
+statement, started with :meth:`Registry.copy`; COPY takes no bind parameters, so its
+``:name`` values are merged into the statement by psycopg, client-side, as literals.
 
 Parameters are written ``:name`` (as aiosql, PugSQL and psql do). Identifiers
 that vary - a sort column, a database name - are written ``{name}`` and
@@ -25,6 +27,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -51,6 +54,7 @@ class Returns(StrEnum):
     SCALAR = "scalar"
     ROWCOUNT = "rowcount"
     NONE = "none"
+    COPY = "copy"
 
 
 @dataclass(frozen=True)
@@ -361,6 +365,20 @@ class Registry:
         query = self._expect(name, Returns.NONE)
         with conn.cursor() as cur:
             self._execute(cur, query, identifiers, params)
+
+    def copy(self, cur: psycopg.Cursor[Any], name: str, /, *,
+             identifiers: Mapping[str, str] | None = None,
+             **params: Any) -> AbstractContextManager[psycopg.Copy]:
+        """Start the COPY statement ``name`` on ``cur``: use the result in a ``with`` block."""
+        query = self._expect(name, Returns.COPY)
+        missing = [p for p in query.params if p not in params]
+        extra = [p for p in params if p not in query.params]
+        if missing or extra:
+            raise QueryRegistryError(
+                f"query {query.name}: missing parameters {missing}, unexpected {extra}"
+            )
+        statement = query.compose(identifiers or {}, positional=not query.params)
+        return cur.copy(statement, params or None)
 
     def _expect(self, name: str, returns: Returns) -> Query:
         query = self[name]
