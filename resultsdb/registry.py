@@ -19,6 +19,12 @@ Parameters are written ``:name`` (as aiosql, PugSQL and psql do). Identifiers
 that vary - a sort column, a database name - are written ``{name}`` and
 declared with ``-- identifier: name`` (any identifier, quoted through
 ``psycopg.sql.Identifier``) or ``-- identifier: name = a | b | c`` (only those).
+A ``{name}`` declared with ``-- literal: name`` takes an integer, and with
+``-- literal: name = a | b | c`` one of those words or None (NULL): passed like a
+parameter, but written into the statement. For a LIMIT or a status filter: as bind
+parameters, PostgreSQL's generic plan has to guess them (10% of the rows; any
+status), costs more than a custom one, and so every call is planned afresh;
+written in, the prepared statement's cached plan is the index range scan.
 """
 
 from __future__ import annotations
@@ -69,23 +75,50 @@ class Query:
     identifiers: Mapping[str, frozenset[str] | None]
     doc: str
     source: str  # file:line
+    # {name}s written in as literals: None = an integer, else one of these words (or NULL).
+    literals: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    # compose()'s statements by (identifiers, literals, positional): building one costs
+    # more than the rest of a call. Bounded, as identifiers may be any name.
+    _composed: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False, repr=False)
 
-    def compose(self, identifiers: Mapping[str, str], *, positional: bool = False
-                ) -> sql.Composed | str:
-        """The statement to run, with ``{name}`` identifiers quoted in.
+    def compose(self, identifiers: Mapping[str, str], *, positional: bool = False,
+                literals: Mapping[str, int | str | None] | None = None) -> sql.Composed | str:
+        """The statement to run, with ``{name}`` identifiers quoted in and ``{name}``
+        literals (integers) written in.
 
         ``positional`` gives the ``$n`` form: for PREPARE (as the tests do), and for a
         query without parameters, which psycopg sends as it is (no ``%%`` doubling).
         """
         text = self.positional_text if positional else self.psycopg_text
+        literals = literals or {}
         if set(identifiers) != set(self.identifiers):
             raise QueryRegistryError(
                 f"query {self.name} takes identifiers {sorted(self.identifiers)}, "
                 f"got {sorted(identifiers)}"
             )
-        if not self.identifiers:
+        if set(literals) != set(self.literals):
+            raise QueryRegistryError(
+                f"query {self.name} takes literals {sorted(self.literals)}, got {sorted(literals)}"
+            )
+        if not self.identifiers and not self.literals:
             return text
-        parts: dict[str, sql.Composable] = {}
+        for key, value in literals.items():
+            words = self.literals[key]
+            if words is None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise QueryRegistryError(
+                    f"{key}: query {self.name} takes an integer, got {value!r}")
+            if words is not None and value is not None and value not in words:
+                raise QueryRegistryError(
+                    f"{key}: {value!r} is not allowed for query {self.name}; "
+                    f"choose one of {', '.join(sorted(words))} or None")
+        key_ = (tuple(sorted(identifiers.items())), tuple(sorted(literals.items())), positional)
+        cached = self._composed.get(key_)
+        if cached is not None:
+            return cached
+        # Integers and allowlisted words (lower_snake_case: nothing to escape) only.
+        parts: dict[str, sql.Composable] = {
+            k: sql.SQL("null" if v is None else str(int(v)) if isinstance(v, int) else f"'{v}'")
+            for k, v in literals.items()}
         for key, value in identifiers.items():
             allowed = self.identifiers[key]
             if allowed is not None and value not in allowed:
@@ -99,9 +132,14 @@ class Query:
         # Only the declared {name}s are placeholders: any other brace (a '{}' jsonb or
         # array literal) is escaped so that format() leaves it as it is.
         template = re.sub(r"[{}]", lambda m: m.group(0) * 2, text)
-        names = "|".join(re.escape(k) for k in self.identifiers)
+        names = "|".join(re.escape(k) for k in [*self.identifiers, *self.literals])
         template = re.sub(r"\{\{(" + names + r")\}\}", r"{\1}", template)
-        return sql.SQL(template).format(**parts)
+        composed = sql.SQL(template).format(**parts)
+        if len(self._composed) >= 256:
+            return composed
+        statement = composed.as_string()
+        self._composed[key_] = statement
+        return statement
 
 
 def convert_placeholders(text: str) -> tuple[str, str, tuple[str, ...]]:
@@ -209,14 +247,20 @@ def parse_file(path: Path, record_types: Mapping[str, type[BaseModel]]) -> list[
         where = f"{path.name}:{start + 1}"
         headers: dict[str, str] = {}
         identifiers: dict[str, frozenset[str] | None] = {}
+        literals: dict[str, frozenset[str] | None] = {}
         doc: list[str] = []
         while i < len(lines) and lines[i].startswith("--"):
             m = _HEADER.match(lines[i])
-            if m and m.group(1) in ("name", "returns", "record", "identifier") and not doc:
+            if m and m.group(1) in ("name", "returns", "record", "identifier", "literal") and not doc:
                 key, value = m.groups()
                 if key == "identifier":
                     ident, allowed = _parse_identifier(value, where)
                     identifiers[ident] = allowed
+                elif key == "literal":
+                    literal, words = _parse_identifier(value, where)
+                    if literal in identifiers:
+                        raise QueryRegistryError(f"{where}: bad literal name {literal!r}")
+                    literals[literal] = words
                 elif key in headers:
                     raise QueryRegistryError(f"{where}: '{key}' given twice")
                 else:
@@ -255,11 +299,15 @@ def parse_file(path: Path, record_types: Mapping[str, type[BaseModel]]) -> list[
         for ident in identifiers:
             if "{" + ident + "}" not in text:
                 raise QueryRegistryError(f"{where}: identifier {{{ident}}} unused in {name}")
+        for literal in literals:
+            if "{" + literal + "}" not in text or literal in params or literal in identifiers:
+                raise QueryRegistryError(
+                    f"{where}: literal {{{literal}}} unused in {name}, or also a parameter")
         queries.append(
             Query(
                 name=name, returns=returns, record=record, text=text, psycopg_text=named,
                 positional_text=positional, params=params, identifiers=identifiers,
-                doc=" ".join(d for d in doc if d), source=where,
+                doc=" ".join(d for d in doc if d), source=where, literals=literals,
             )
         )
     return queries
@@ -307,6 +355,7 @@ class Registry:
 
     def _execute(self, cur: psycopg.Cursor[Any], query: Query,
                  identifiers: Mapping[str, str] | None, params: dict[str, Any]) -> None:
+        literals = {k: params.pop(k) for k in query.literals if k in params}
         missing = [p for p in query.params if p not in params]
         extra = [p for p in params if p not in query.params]
         if missing or extra:
@@ -316,7 +365,8 @@ class Registry:
         values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
         # Without parameters psycopg sends the statement as it is, so it must not hold the
         # '%%' that psycopg_text has for a literal '%': that is the positional text then.
-        statement = query.compose(identifiers or {}, positional=not query.params)
+        statement = query.compose(identifiers or {}, positional=not query.params,
+                                  literals=literals)
         started = time.perf_counter()
         try:
             cur.execute(statement, values or None)

@@ -3,21 +3,27 @@
 -- name: leaderboard_desc
 -- returns: many
 -- record: LeaderboardRow
+-- literal: limit
+-- literal: status = scheduled | running | completed | failed | killed
 -- An experiment's runs ranked by a summary metric, highest first (an index range scan
--- on run_metrics). status filters the runs (null = any); ties rank by run id.
+-- on run_metrics). status filters the runs (null = any); ties rank by run id. The
+-- limit and status are written in (literals), so the prepared statement's cached
+-- plan knows them (as parameters every call was planned afresh).
 select row_number() over (order by m.value desc, m.run_id) as rank,
        r.id as run_id, r.name, r.run_type, r.status, m.key as metric, m.value,
        r.summary_metrics, r.start_time, r.end_time
   from run_metrics m
   join runs r on r.id = m.run_id
  where m.experiment_id = :experiment_id and m.key = :metric
-   and (cast(:status as text) is null or r.status = :status)
+   and ({status} is null or r.status = {status})
  order by m.value desc, m.run_id
- limit :limit;
+ limit {limit};
 
 -- name: leaderboard_asc
 -- returns: many
 -- record: LeaderboardRow
+-- literal: limit
+-- literal: status = scheduled | running | completed | failed | killed
 -- As leaderboard_desc, lowest first (for losses, drawdowns).
 select row_number() over (order by m.value, m.run_id) as rank,
        r.id as run_id, r.name, r.run_type, r.status, m.key as metric, m.value,
@@ -25,9 +31,9 @@ select row_number() over (order by m.value, m.run_id) as rank,
   from run_metrics m
   join runs r on r.id = m.run_id
  where m.experiment_id = :experiment_id and m.key = :metric
-   and (cast(:status as text) is null or r.status = :status)
+   and ({status} is null or r.status = {status})
  order by m.value, m.run_id
- limit :limit;
+ limit {limit};
 
 -- name: compare_runs
 -- returns: many
