@@ -5,6 +5,7 @@ keeps the integrity the per-row checks give."""
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +32,9 @@ def as_kind(frame: pd.DataFrame, kind: str) -> Any:
     if kind == "frame":
         return frame
     if kind == "arrow":
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        with warnings.catch_warnings():  # pyarrow reads Series.values, which pandas 3 deprecates
+            warnings.simplefilter("ignore")
+            return pa.Table.from_pandas(frame, preserve_index=False)
     if kind == "dict":
         return {c: frame[c].to_numpy() if c != "ts" else frame[c] for c in frame.columns}
     records = [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
