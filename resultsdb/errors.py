@@ -153,6 +153,10 @@ class ArtifactCorrupt(ArtifactError):
         self.actual_size = actual_size
 
 
+class ArtifactSourceChanged(ArtifactError):
+    """The data being stored changed between hashing it and uploading it (nothing was stored)."""
+
+
 class ArtifactStoreUnavailable(ArtifactError):
     """The store cannot be reached (S3 endpoint down, connection cut, timeouts)."""
 

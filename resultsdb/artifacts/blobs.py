@@ -55,11 +55,28 @@ def store_blob(db: Database, store: ArtifactStore, data: Data) -> BlobRef:
     """Claim and store ``data``; its ref. Call before the transaction that references it.
 
     Outside a transaction the claim commits at once, so gc sees it however long the
-    save takes to pin. Nothing is visible under the content key if this raises.
+    save takes to pin. Nothing is visible under the content key if this raises, and a
+    claim row this call created is removed again.
     """
     with store.stage(data) as staged:
-        db.write(lambda conn: claim(conn, staged.sha256, staged.size))
-        return staged.commit()
+        claimed = db.write(lambda conn: claim(conn, staged.sha256, staged.size))
+        try:
+            return staged.commit()
+        except ArtifactError:
+            _retract(db, claimed)
+            raise
+
+
+def _retract(db: Database, claimed: Blob) -> None:
+    """Remove the row our claim created for bytes that were then not stored (best effort:
+    when the database is unreachable too, gc removes the row after the grace period)."""
+    try:
+        db.write(lambda conn: queries().rowcount(
+            conn, "retract_blob_claim", content_hash=claimed.content_hash,
+            claimed_at=claimed.last_claimed_at))
+    except Exception:
+        log.warning("could not retract the claim of blob %s; gc will remove it",
+                    claimed.content_hash, exc_info=True)
 
 
 def claim(conn: Connection, sha256: str, size: int) -> Blob:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
+import warnings
 from datetime import datetime
 from typing import IO, Any, cast
 
@@ -48,9 +49,16 @@ class _HashSink:
         self.closed = True
 
 
+def _from_pandas(frame: pd.DataFrame, **options: Any) -> pa.Table:
+    with warnings.catch_warnings():
+        # pyarrow reads DatetimeIndex.values, which pandas 3.1 deprecates (Pandas4Warning):
+        # pyarrow's own business, and our callers should not see it on every snapshot.
+        warnings.filterwarnings("ignore", message=r"DatetimeIndex\.values returning")
+        return pa.Table.from_pandas(frame, **options)
+
+
 def _canonical_table(frame: pd.DataFrame) -> pa.Table:
-    table = pa.Table.from_pandas(frame, preserve_index=True)
-    return table.replace_schema_metadata(None)
+    return _from_pandas(frame, preserve_index=True).replace_schema_metadata(None)
 
 
 def features_hash(frame: pd.DataFrame) -> str:
@@ -70,7 +78,7 @@ def store_snapshot(db: Database, store: ArtifactStore, frame: pd.DataFrame, *, r
     """Write ``frame`` as Parquet to the store and record the snapshot row that references it."""
     digest = features_hash(frame)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as buffer:
-        pq.write_table(pa.Table.from_pandas(frame), buffer, compression="zstd")
+        pq.write_table(_from_pandas(frame), buffer, compression="zstd")
         buffer.seek(0)
         ref = store_blob(db, store, cast(IO[bytes], buffer))
 

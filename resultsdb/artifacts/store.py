@@ -2,7 +2,11 @@
 
 ``put`` streams its input in chunks to a temporary key while computing the sha256,
 then makes the object visible under ``sha256/ab/cd/<digest>`` only once it is whole:
-a reader never sees a partial blob, and identical content is stored once. ``open`` and
+a reader never sees a partial blob, and identical content is stored once. On object
+stores (S3), input that can be read twice - bytes, a local path, a seekable local file -
+is hashed first and uploaded straight to its content key instead: an S3 object is
+visible only once its upload completes, so no temporary key and server-side copy are
+needed, and content already stored is not uploaded at all. ``open`` and
 ``get`` hash what they read and raise :class:`~resultsdb.errors.ArtifactCorrupt`
 instead of handing out the bytes that would complete a corrupt read. Every backend
 failure arrives as an :class:`~resultsdb.errors.ArtifactError`.
@@ -13,6 +17,8 @@ claims that make garbage collection safe.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -30,7 +36,7 @@ from resultsdb.artifacts import _copy, keys
 from resultsdb.artifacts._errors import SourceFailed, mapped
 from resultsdb.artifacts.reader import VerifyingReader
 from resultsdb.config import Settings
-from resultsdb.errors import ArtifactCorrupt, InvalidArtifactKey
+from resultsdb.errors import ArtifactCorrupt, ArtifactSourceChanged, InvalidArtifactKey
 
 # 4 MiB: large enough that per-chunk overhead vanishes and hashing overlaps writing well,
 # small enough that a put holds a few MiB whatever the blob's size.
@@ -56,10 +62,17 @@ class BlobRef:
 
 
 class StagedBlob:
-    """Bytes written under a temporary key, hashed; :meth:`commit` makes them visible."""
+    """Bytes hashed and ready to publish; :meth:`commit` makes them visible.
 
-    def __init__(self, store: ArtifactStore, tmp: str, sha256: str, size: int) -> None:
+    Either written under a temporary key (``tmp``), or - on object stores, for input
+    that can be read again - only hashed so far (``source``): commit uploads them
+    straight to the content key.
+    """
+
+    def __init__(self, store: ArtifactStore, tmp: str | None, sha256: str, size: int,
+                 source: Any = None) -> None:
         self.store, self.tmp, self.sha256, self.size = store, tmp, sha256, size
+        self.source = source
         self.committed = False
         self.tmp_consumed = False  # moved into place: nothing left to clean up
 
@@ -72,7 +85,10 @@ class StagedBlob:
         no database row is trusted to say what the store holds.
         """
         if not self.committed:
-            self.tmp_consumed = self.store._publish(self.tmp, self.sha256, self.size)
+            if self.tmp is None:
+                self.store._upload_direct(self.source, self.sha256, self.size)
+            else:
+                self.tmp_consumed = self.store._publish(self.tmp, self.sha256, self.size)
             self.committed = True
         return self.store.ref(self.sha256, self.size)
 
@@ -135,6 +151,13 @@ class ArtifactStore:
         Whatever happens inside the block, the temporary key is gone afterwards: committed
         into place or deleted. Nothing is visible under the content key until commit.
         """
+        if not self.local and self.fs.protocol != "memory" and _rereadable(data):
+            try:  # the source only: its failures are the caller's, not the store's
+                sha256, size = _hash_source(data, self.chunk_size)
+            except SourceFailed as failed:
+                raise failed.original from None
+            yield StagedBlob(self, None, sha256, size, source=data)
+            return
         tmp = self.path(keys.new_tmp_key())
         staged: StagedBlob | None = None
         try:
@@ -186,6 +209,41 @@ class ArtifactStore:
             else:
                 _abandon(f)
         return result
+
+    def _upload_direct(self, data: Data, sha256: str, size: int) -> bool:
+        """Upload hashed ``data`` straight to its content key; False when it is already there.
+
+        The bytes are hashed again as they are sent; if they differ from the first pass
+        (the source changed), the upload is abandoned before it completes, so nothing
+        appears under the key, and :class:`ArtifactSourceChanged` is raised.
+        """
+        final = self.key(sha256)
+        with mapped(self.fs.unstrip_protocol(final)):
+            if self._size(final) == size:
+                return False  # already stored: deduplicated, nothing sent
+        with _reopened(data) as source:
+            try:
+                with mapped(self.fs.unstrip_protocol(final)):
+                    f = self.fs.open(final, "wb")
+                    ok = False
+                    try:
+                        sent = _copy.copy_hashing(_guarded(_copy.chunks(source, self.chunk_size)),
+                                                  f.write)
+                        if sent != (sha256, size):
+                            raise ArtifactSourceChanged(
+                                f"data: changed while being stored (hashed {size} bytes as "
+                                f"{sha256[:12]}…, then read {sent[1]} bytes as {sent[0][:12]}…); "
+                                "nothing was stored")
+                        ok = True
+                    finally:
+                        if ok:
+                            f.close()  # completes the upload: the object appears whole
+                        else:
+                            _abandon(f)
+                    self.fs.invalidate_cache(final)
+            except SourceFailed as failed:
+                raise failed.original from None
+        return True
 
     def _publish(self, tmp: str, sha256: str, size: int) -> bool:
         """Make ``tmp`` visible as blob ``sha256``; True when it was moved (False: deduplicated)."""
@@ -265,7 +323,12 @@ class ArtifactStore:
         partial = target.with_name(f".{target.name}.{keys.new_tmp_key().rsplit('/', 1)[1]}.part")
         sha256, size = (ref.sha256, ref.size) if isinstance(ref, BlobRef) else (ref, None)
         try:
-            copied = self._kernel_download(sha256, str(partial)) if self.local else None
+            if self.local:
+                copied = self._kernel_download(sha256, str(partial))
+            elif self.fs.protocol != "memory":
+                copied = self._fetch_download(sha256, str(partial))
+            else:
+                copied = None
             if copied is None:
                 with self.open(ref) as reader, open(partial, "wb") as out:
                     shutil.copyfileobj(reader, out, self.chunk_size)
@@ -283,6 +346,13 @@ class ArtifactStore:
         """Local store: copy in the kernel, hashing the copy (what the caller gets) as it fills."""
         with mapped(self.uri(sha256)), open(self.key(sha256), "rb", buffering=0) as blob:
             return _copy.kernel_copy_hashing(blob, partial, chunk=self.chunk_size, fsync=False)
+
+    def _fetch_download(self, sha256: str, partial: str) -> tuple[str, int]:
+        """Object store: the backend's own download (s3fs: ranged GETs in parallel), then hash
+        the local copy - what the caller gets - before it is renamed into place."""
+        with mapped(self.uri(sha256)):
+            self.fs.get_file(self.key(sha256), partial)
+        return _hash_source(partial, self.chunk_size)
 
     def check(self, sha256: str, size: int | None = None,
               progress: Callable[[int], None] | None = None) -> BlobStatus:
@@ -351,6 +421,55 @@ class ArtifactStore:
                 yield keys.check_sha256(name)
             except InvalidArtifactKey:
                 continue  # not ours
+
+
+def _rereadable(data: Data) -> bool:
+    """Data that can be read a second time cheaply: bytes, a local path, a local seekable file."""
+    if isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
+        return True
+    if isinstance(data, io.BytesIO):
+        return True
+    try:
+        data.fileno()
+        return bool(data.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _hash_source(data: Data, chunk_size: int) -> tuple[str, int]:
+    """The sha256 and size of ``data`` (a file is rewound to where it was)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        view = memoryview(data).cast("B")
+        return hashlib.sha256(view).hexdigest(), len(view)
+    digest = hashlib.sha256()
+    size = 0
+    with _reopened(data, rewind=True) as source:
+        for chunk in _guarded(_copy.chunks(source, chunk_size)):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+@contextmanager
+def _reopened(data: Data, *, rewind: bool = False) -> Iterator[Any]:
+    """``data`` ready to read: a path opened; a file as it stands, put back where it was
+    afterwards when ``rewind`` (the hashing pass, so that the upload reads the same bytes)."""
+    if isinstance(data, str | os.PathLike):
+        # Opened outside the store's error mapping: a missing source is the caller's.
+        with open(data, "rb", buffering=0) as f:
+            yield f
+        return
+    if isinstance(data, bytes | bytearray | memoryview):
+        yield data
+        return
+    if not rewind:
+        yield data
+        return
+    start = data.tell()
+    try:
+        yield data
+    finally:
+        data.seek(start)
 
 
 def _guarded(chunks: Iterator[memoryview]) -> Iterator[memoryview]:

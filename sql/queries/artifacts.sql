@@ -13,6 +13,16 @@ values (:content_hash, :size_bytes)
    set last_claimed_at = now(), size_bytes = excluded.size_bytes
 returning b.*;
 
+-- name: retract_blob_claim
+-- returns: rowcount
+-- Undo the claim that created blob :content_hash's row at :claimed_at, when its
+-- bytes could not be stored: only while no later claim refreshed the row and no
+-- row references it (a claim that refreshed an older row is left to gc).
+delete from blobs b
+ where b.content_hash = :content_hash
+   and b.created_at = :claimed_at and b.last_claimed_at = :claimed_at
+   and not exists (select 1 from model_artifacts a where a.content_hash = b.content_hash);
+
 -- name: pin_blobs
 -- returns: many
 -- record: Blob

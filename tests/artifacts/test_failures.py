@@ -6,6 +6,7 @@ import errno
 import io
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -156,3 +157,34 @@ def test_backend_exceptions_map_to_typed_errors() -> None:
         mapped = map_store_error(exc, "s3://bucket/key")
         assert type(mapped) is expected, (exc, mapped)
         assert "s3://bucket/key" in str(mapped)
+
+
+def test_s3_stopped_mid_direct_upload_of_a_file_leaves_no_row_and_no_object(
+        db: Database, conn: psycopg.Connection[Any], moto_endpoint: str, cut_proxy: CutProxy,
+        tmp_path: Path) -> None:
+    """A local file goes straight to its content key (hashed first, claimed, then sent):
+    cut mid-upload, the multipart upload is abandoned and the claim made for it removed."""
+    bucket = make_bucket(moto_endpoint)
+    store = ArtifactStore(f"s3://{bucket}/artifacts",
+                          **s3_options(f"http://127.0.0.1:{cut_proxy.port}"))
+    warm = store_blob(db, store, b"uploaded before the outage")
+    path = tmp_path / "weights.bin"
+    path.write_bytes(os.urandom(40 * MB))
+
+    class Cutting(io.FileIO):
+        """The file; the network goes 20 MiB into the upload (after the 40 MiB hashing pass)."""
+
+        read_so_far = 0
+
+        def readinto(self, buffer: Any) -> int | None:
+            if self.read_so_far >= 60 * MB and not cut_proxy.cut_done.is_set():
+                cut_proxy.cut()
+            n = super().readinto(buffer)
+            self.read_so_far += n or 0
+            return n
+
+    with Cutting(str(path), "rb") as source, pytest.raises(ArtifactStoreUnavailable):
+        store_blob(db, store, source)
+    assert bucket_keys(moto_endpoint, bucket) == [f"artifacts/sha256/{warm.sha256[:2]}/"
+                                                  f"{warm.sha256[2:4]}/{warm.sha256}"]
+    assert counts(conn) == (1, 0)  # the claim made for the cut upload was retracted

@@ -228,9 +228,8 @@ def test_a_failing_source_leaves_nothing_behind(store: ArtifactStore) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["local", "s3"])  # memory holds every blob in RAM by design
 def test_a_100_mb_stream_goes_in_and_out_in_bounded_memory(store: ArtifactStore, backend: str) -> None:
-    if backend == "memory":
-        pytest.skip("the memory backend holds every blob in RAM by design")
     size = 100 * MB
     source = Stream(size)
     tracemalloc.start()
@@ -292,3 +291,64 @@ def test_store_from_settings_defaults_under_the_data_dir(tmp_path: Path) -> None
     ref = store.put(b"default")
     assert (tmp_path / "artifacts" / "sha256" / ref.sha256[:2] / ref.sha256[2:4] / ref.sha256
             ).read_bytes() == b"default"
+
+
+# -- object stores: straight to the content key ------------------------------------------------
+
+
+def everything(store: ArtifactStore) -> list[str]:
+    store.fs.invalidate_cache()
+    return sorted(str(p) for p in store.fs.find(store.root))
+
+
+@pytest.fixture
+def s3_store(moto_endpoint: str) -> ArtifactStore:
+    from tests.artifacts.conftest import make_bucket, s3_options
+
+    return ArtifactStore(f"s3://{make_bucket(moto_endpoint)}/artifacts", **s3_options(moto_endpoint))
+
+
+def test_s3_puts_rereadable_data_straight_to_its_content_key(s3_store: ArtifactStore,
+                                                            tmp_path: Path) -> None:
+    data = os.urandom(9 * MB + 1)  # more than one 8 MiB multipart part
+    path = tmp_path / "weights.bin"
+    path.write_bytes(data)
+    with s3_store.stage(path) as staged:
+        # Hashed, nothing sent: no temporary key, so no server-side copy to come.
+        assert (staged.tmp, staged.sha256, staged.size) == (None, sha(data), len(data))
+        assert everything(s3_store) == []
+        ref = staged.commit()
+    assert everything(s3_store) == [s3_store.key(sha(data))]
+    assert s3_store.get(ref) == data
+    # An open local file: read from where it stands to its end, as on every backend.
+    with path.open("rb") as f:
+        f.seek(MB)
+        assert s3_store.put(f).sha256 == sha(data[MB:])
+        assert f.tell() == len(data)
+    assert len(objects(s3_store, "sha256")) == 2
+
+
+def test_s3_does_not_send_content_it_already_holds(s3_store: ArtifactStore, tmp_path: Path) -> None:
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"stored once" * 1000)
+    first = s3_store.put(path)
+    with s3_store.stage(path) as staged:
+        path.write_bytes(b"changed after hashing")  # would fail the upload, were one sent
+        assert staged.commit() == first
+    assert everything(s3_store) == [s3_store.key(first.sha256)]
+
+
+def test_s3_source_changed_between_hash_and_upload_stores_nothing(s3_store: ArtifactStore,
+                                                                  tmp_path: Path) -> None:
+    from resultsdb.errors import ArtifactSourceChanged
+
+    path = tmp_path / "weights.bin"
+    before, after = os.urandom(9 * MB), os.urandom(9 * MB)
+    path.write_bytes(before)
+    with s3_store.stage(path) as staged:
+        path.write_bytes(after)  # same size, other bytes: only the second hash can tell
+        with pytest.raises(ArtifactSourceChanged, match="data: changed while being stored"):
+            staged.commit()
+    # The upload was abandoned before completing: nothing under either hash, nor anywhere.
+    assert everything(s3_store) == []
+    assert not s3_store.exists(sha(before)) and not s3_store.exists(sha(after))
