@@ -8,6 +8,7 @@ whoever reports the error.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from collections.abc import Mapping
@@ -18,6 +19,12 @@ from pydantic import AfterValidator, AwareDatetime, Field, PlainValidator, Strin
 from pydantic_core import PydanticCustomError
 
 BIGINT_MAX = 2**63 - 1
+# One JSON document (tags, parameters, metadata, a metric map) as compact UTF-8 JSON.
+# jsonb itself takes up to 255 MB, but a run's tags are read with every listing: a
+# multi-megabyte document is almost always a mistake (a DataFrame or weights passed as
+# a parameter) and belongs in the artifact store. MLflow caps a tag value at 8,000
+# characters; 1 MiB leaves room for large search spaces and configs.
+MAX_JSON_BYTES = 1 << 20
 
 
 def fail(kind: str, message: str) -> PydanticCustomError:
@@ -77,7 +84,15 @@ def _json_object(value: object) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise fail("json_object", f"must be a JSON object (a mapping), not {type(value).__name__}")
     result: dict[str, Any] = _json_value(value, "")
-    return result
+    return _within_size(result)
+
+
+def _within_size(document: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_JSON_BYTES:
+        raise fail("json_size", f"is {size:,} bytes of JSON, over the limit of {MAX_JSON_BYTES:,} "
+                   "bytes per document (store large content as an artifact)")
+    return document
 
 
 def _number_map(value: object) -> dict[str, int | float]:
@@ -91,7 +106,7 @@ def _number_map(value: object) -> dict[str, int | float]:
             out[_no_nul(key)] = _finite_number(item)
         except PydanticCustomError as exc:
             raise fail("number_map", f"at {key!r}: {exc.message()}") from None
-    return out
+    return _within_size(out)
 
 
 def _labels(value: object) -> list[str]:

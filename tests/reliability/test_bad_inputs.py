@@ -320,12 +320,28 @@ def test_sql_in_filter_values_is_only_data(world: World, name: str, call: Callab
         assert table_state(conn) == before
 
 
-def test_a_10_mb_tags_document_is_stored_intact(world: World) -> None:
-    """No size limit on JSON documents exists in resultsdb: PostgreSQL's jsonb (255 MB)
-    is the limit. A 10 MB tags document is therefore stored, and reads back equal."""
-    tags = {f"k{i:06d}": "v" * 100 for i in range(100_000)}  # ~10.6 MB of JSON
-    digest = hashlib.md5(repr(sorted(tags.items())).encode(), usedforsecurity=False).hexdigest()
-    exp = world.rdb.start_experiment("big-tags", tags=tags)
-    back = world.rdb.get_experiment(exp.id).tags
-    assert back == tags
-    assert hashlib.md5(repr(sorted(back.items())).encode(), usedforsecurity=False).hexdigest() == digest
+def test_an_oversized_json_document_is_refused_and_one_at_the_limit_stored(world: World) -> None:
+    """JSON documents are capped at fields.MAX_JSON_BYTES (compact UTF-8 JSON), whichever
+    field holds them: a 10 MB document is refused naming the field, and writes nothing; a
+    document just under the cap is stored and reads back equal."""
+    from resultsdb.fields import MAX_JSON_BYTES
+
+    huge = {f"k{i:06d}": "v" * 100 for i in range(100_000)}  # ~10.6 MB of JSON
+    many_metrics = {f"metric_{i:07d}": float(i) for i in range(60_000)}  # ~1.7 MB
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("tags", lambda: world.rdb.start_experiment("big-tags", tags=huge)),
+        ("tags", lambda: world.rdb.start_run(world.exp, "big", tags={"nested": huge})),
+        ("parameters", lambda: world.rdb.save_config(world.run, "big", "model", huge)),
+        ("metrics", lambda: world.rdb.log_summary_metrics(world.run, many_metrics)),
+    ]
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        before = table_state(conn)
+        for field, call in cases:
+            with pytest.raises(InvalidInput, match=field) as info:
+                call()
+            assert f"over the limit of {MAX_JSON_BYTES:,} bytes" in str(info.value)
+        assert table_state(conn) == before
+    # "é" is two bytes in UTF-8: the cap counts bytes, not characters.
+    tags = {"blob": "é" * ((MAX_JSON_BYTES - 20) // 2)}
+    exp = world.rdb.start_experiment("tags-at-the-limit", tags=tags)
+    assert world.rdb.get_experiment(exp.id).tags == tags
