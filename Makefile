@@ -48,6 +48,7 @@ lint: install
 	$(BIN)/mypy resultsdb
 
 bench: install        ## benchmarks; ratios into docs/benchmarks.md
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 
 demo: install         ## start the embedded database, migrate, seed, show what is stored

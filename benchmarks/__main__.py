@@ -7,7 +7,8 @@ import sys
 
 from benchmarks._harness import Result, bench_database, write_report
 
-MODULES = ["benchmarks.bench_records"]
+MODULES = ["benchmarks.bench_api", "benchmarks.bench_artifacts",
+           "benchmarks.bench_series"]
 
 
 def main(argv: list[str]) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,9 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from resultsdb import migrate
 from resultsdb.config import Settings
@@ -23,13 +26,14 @@ from resultsdb.registry import Registry, default_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_QUERIES = Registry.load(Path(__file__).parent / "sql")
+INSTALL_HINT = "pip install -e '.[bench]'"
 
 
 @dataclass
 class Result:
     group: str
     name: str
-    value: float
+    value: float | None  # None: not measured (the note says why)
     unit: str
     baseline: str | None = None
     baseline_value: float | None = None
@@ -38,9 +42,9 @@ class Result:
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline_value in (None, 0) or self.value == 0:
+        if self.baseline_value in (None, 0) or self.value in (None, 0):
             return None
-        assert self.baseline_value is not None
+        assert self.baseline_value is not None and self.value is not None
         return (self.value / self.baseline_value if self.higher_is_better
                 else self.baseline_value / self.value)
 
@@ -80,6 +84,67 @@ def bench_database() -> Iterator[Bench]:
             default_registry().execute(conn, "drop_database", identifiers={"name": name})
 
 
+def missing_packages(*packages: str) -> list[str]:
+    """Those of ``packages`` that cannot be imported."""
+    return [p for p in packages if importlib.util.find_spec(p) is None]
+
+
+# -- other tools' stores on the bench server (Optuna, MLflow, SQLAlchemy) --------------------
+
+
+def sqlalchemy_url(conninfo: str) -> str:
+    """The SQLAlchemy URL (psycopg 3 driver) of a libpq connection string; a unix-socket
+    host (the embedded server's) goes in the query, as SQLAlchemy expects it."""
+    from sqlalchemy.engine import URL
+
+    params = {k: str(v) for k, v in conninfo_to_dict(conninfo).items() if v is not None}
+    host = params.get("host") or None
+    port = params.get("port") or None
+    query: dict[str, str] = {}
+    if host and host.startswith("/"):
+        query["host"] = host
+        if port:
+            query["port"] = port
+        host, port = None, None
+    url = URL.create(
+        "postgresql+psycopg", username=params.get("user"), password=params.get("password"),
+        host=host, port=int(port) if port else None, database=params.get("dbname"), query=query)
+    return url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def side_database(bench: Bench, suffix: str) -> Iterator[str]:
+    """A database of its own on the bench server (for another tool's tables), dropped after."""
+    name = f"{conninfo_to_dict(bench.conninfo)['dbname']}_{suffix}"
+    maintenance = make_conninfo(bench.conninfo, dbname="postgres")
+    ensure_database(maintenance, name)
+    try:
+        yield make_conninfo(bench.conninfo, dbname=name)
+    finally:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            default_registry().execute(conn, "drop_database", identifiers={"name": name})
+
+
+@contextmanager
+def mlflow_store(bench: Bench, suffix: str = "mlflow") -> Iterator[tuple[Any, str, str]]:
+    """An MLflow SQL tracking store in a database of its own on the bench server:
+    (MlflowClient, the id of a fresh experiment, the store database's conninfo)."""
+    # MLflow 3 reports usage over the network unless told not to; this machine has none.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    from mlflow.tracking import MlflowClient
+
+    with side_database(bench, suffix) as conninfo, tempfile.TemporaryDirectory() as artifacts:
+        client = MlflowClient(tracking_uri=sqlalchemy_url(conninfo))  # runs MLflow's migrations
+        experiment_id = client.create_experiment("bench", artifact_location=Path(artifacts).as_uri())
+        try:
+            yield client, experiment_id, conninfo
+        finally:
+            engine = getattr(client._tracking_client.store, "engine", None)
+            if engine is not None:
+                engine.dispose()  # before the database is dropped
+
+
 def latencies_ms(fn: Callable[[], object], n: int, warmup: int = 50) -> list[float]:
     for _ in range(warmup):
         fn()
@@ -109,30 +174,51 @@ def rate(fn: Callable[[], int], seconds: float = 3.0) -> float:
 
 
 def write_report(results: list[Result], server: str, path: Path = ROOT / "docs" / "benchmarks.md") -> str:
-    lines = [
+    """Write the report: this run's groups replace their sections, other sections stay.
+
+    ``python -m benchmarks bench_artifacts`` then refreshes one part; each section says
+    when and where it was measured.
+    """
+    header = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m benchmarks`). Each figure is measured against a raw",
-        "baseline in the same run on the same server; **ratio > 1 means resultsdb is faster**",
-        "(for latencies: baseline / ours; for rates: ours / baseline).",
+        "Written by `make bench` (`python -m benchmarks [module ...]`). Each figure is measured",
+        "against a raw baseline in the same run on the same server; **ratio > 1 means resultsdb",
+        "is faster** (for latencies: baseline / ours; for rates: ours / baseline). A partial run",
+        "replaces only its own sections.",
         "",
-        f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- server: {server}",
         f"- machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
         "",
     ]
+    stamp = f"_measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {server}_"
+    sections: dict[str, list[str]] = _sections(path.read_text(encoding="utf-8")) if path.exists() else {}
     groups: dict[str, list[Result]] = {}
     for r in results:
         groups.setdefault(r.group, []).append(r)
     for group, rows in groups.items():
-        lines += [f"## {group}", "", "| measure | value | baseline | baseline value | ratio | note |",
-                  "|---|---:|---|---:|---:|---|"]
+        lines = [f"## {group}", "", stamp, "",
+                 "| measure | value | baseline | baseline value | ratio | note |",
+                 "|---|---:|---|---:|---:|---|"]
         for r in rows:
             ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
             base = f"{r.baseline_value:,.3f} {r.unit}" if r.baseline_value is not None else ""
-            lines.append(f"| {r.name} | {r.value:,.3f} {r.unit} | {r.baseline or ''} | {base} "
+            value = f"{r.value:,.3f} {r.unit}" if r.value is not None else ""
+            lines.append(f"| {r.name} | {value} | {r.baseline or ''} | {base} "
                          f"| {ratio} | {r.note} |")
         lines.append("")
-    text = "\n".join(lines)
+        sections[group] = lines
+    text = "\n".join(header + [line for lines in sections.values() for line in lines])
     path.write_text(text, encoding="utf-8")
     return text
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """The ``## group`` sections of an earlier report, in order."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        if current is not None:
+            current.append(line)
+    return sections
