@@ -11,7 +11,6 @@ are in ``SAFE``: they must succeed, change nothing, and leave the tables intact.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
