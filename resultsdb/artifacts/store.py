@@ -169,18 +169,14 @@ class ArtifactStore:
                 self._discard(tmp)
 
     def _write_hashing(self, data: Data, tmp: str) -> tuple[str, int]:
+        if not isinstance(data, str | os.PathLike | bytes | bytearray | memoryview) \
+                and not hasattr(data, "read"):
+            raise InvalidArtifactKey(
+                f"artifact data must be bytes, a binary file or a path, not {type(data).__name__}",
+                field="data")
+        path = data if isinstance(data, str | os.PathLike) else None
         with ExitStack() as stack:
-            path: Any = None
-            if isinstance(data, str | os.PathLike):
-                path = data
-                # Opened outside the store's error mapping: a missing source is the caller's.
-                source: Any = stack.enter_context(open(data, "rb", buffering=0))
-            elif isinstance(data, bytes | bytearray | memoryview) or hasattr(data, "read"):
-                source = data
-            else:
-                raise InvalidArtifactKey(
-                    f"artifact data must be bytes, a binary file or a path, not {type(data).__name__}",
-                    field="data")
+            source = stack.enter_context(_reopened(data))
             try:
                 with mapped(self.fs.unstrip_protocol(tmp)):
                     if self.local:
