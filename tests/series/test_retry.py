@@ -131,19 +131,28 @@ def commit_waits_for_a_missing_standby(pg_server: Any, db_url: str, conn: psycop
 
     Other databases on the server are unaffected: their default becomes synchronous_commit
     = local, which without a standby is what 'on' does anyway.
+
+    Order matters. The database-level setting is committed *before* the standby name is
+    configured: a backend applies a reload only before its next command, so a commit sent
+    just after ``pg_reload_conf()`` may still run with the old ``synchronous_commit = on``
+    while the server already knows a synchronous standby, and would wait for it forever.
+    After the reload only reads are sent from sessions older than it.
     """
     with psycopg.connect(pg_server.admin, autocommit=True) as admin:
         if not admin.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]:
             pytest.skip("needs a superuser to configure synchronous replication")
         dbname = conninfo_to_dict(db_url)["dbname"]
+        conn.execute(f'alter database "{dbname}" set synchronous_commit = on')
         try:
             admin.execute("alter system set synchronous_commit = 'local'")
             admin.execute("alter system set synchronous_standby_names = 'rdb_absent_standby'")
             admin.execute("select pg_reload_conf()")
-            conn.execute(f'alter database "{dbname}" set synchronous_commit = on')
             deadline = time.monotonic() + 10
-            while psycopg.connect(db_url).execute("show synchronous_standby_names").fetchone()[0] \
-                    != "rdb_absent_standby":
+            while True:
+                with psycopg.connect(db_url) as probe:
+                    seen = probe.execute("show synchronous_standby_names").fetchone()[0]
+                if seen == "rdb_absent_standby":
+                    break
                 assert time.monotonic() < deadline, "configuration reload not seen"
                 time.sleep(0.05)
             yield
