@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     prepare_threshold: int | None = Field(
         default=5, description="psycopg auto-prepare; None for PgBouncer in transaction mode."
     )
+    durable_trial_starts: bool = Field(
+        default=False,
+        description="Wait for the WAL flush when a trial starts. Off: a running trial's start "
+        "commits without waiting and is made durable by its finish (or any later durable "
+        "commit); a server crash may forget starts nothing durable followed yet.",
+    )
     retry_attempts: int = Field(default=5, ge=1, le=20)
     slow_query_ms: float = Field(default=500.0, ge=0)
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from resultsdb import embedded, migrate
 from resultsdb.db import Database
@@ -143,3 +144,41 @@ def _print_server(pg_server: Server, request: pytest.FixtureRequest) -> None:
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"PostgreSQL {pg_server.version} via {pg_server.source}")
+
+
+@pytest.fixture
+def commit_waits_for_a_missing_standby(pg_server: Server, db_url: str, conn: psycopg.Connection
+                                       ) -> Iterator[None]:
+    """COMMITs in this test's database flush locally, then wait for a standby that never comes.
+
+    Other databases on the server are unaffected: their default becomes synchronous_commit
+    = local, which without a standby is what 'on' does anyway.
+
+    Order matters. The database-level setting is committed *before* the standby name is
+    configured: a backend applies a reload only before its next command, so a commit sent
+    just after ``pg_reload_conf()`` may still run with the old ``synchronous_commit = on``
+    while the server already knows a synchronous standby, and would wait for it forever.
+    After the reload only reads are sent from sessions older than it.
+    """
+    with psycopg.connect(pg_server.admin, autocommit=True) as admin:
+        if not admin.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]:
+            pytest.skip("needs a superuser to configure synchronous replication")
+        dbname = conninfo_to_dict(db_url)["dbname"]
+        conn.execute(f'alter database "{dbname}" set synchronous_commit = on')
+        try:
+            admin.execute("alter system set synchronous_commit = 'local'")
+            admin.execute("alter system set synchronous_standby_names = 'rdb_absent_standby'")
+            admin.execute("select pg_reload_conf()")
+            deadline = time.monotonic() + 10
+            while True:
+                with psycopg.connect(db_url) as probe:
+                    seen = probe.execute("show synchronous_standby_names").fetchone()[0]
+                if seen == "rdb_absent_standby":
+                    break
+                assert time.monotonic() < deadline, "configuration reload not seen"
+                time.sleep(0.05)
+            yield
+        finally:
+            admin.execute("alter system reset synchronous_standby_names")
+            admin.execute("alter system reset synchronous_commit")
+            admin.execute("select pg_reload_conf()")

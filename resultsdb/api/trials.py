@@ -25,13 +25,24 @@ class TrialsAPI(Base):
         """A running trial of a search run. Its number is assigned by the database:
         1, 2, 3 ... per run, no duplicates and no gaps among started trials, whatever
         the number of processes starting trials at once. ``trial_run`` is the child run
-        holding the trial's own series, if it has one."""
+        holding the trial's own series, if it has one.
+
+        The start commits without waiting for its WAL flush (unless the setting
+        ``durable_trial_starts`` is on); the finish flushes it. A server crash in
+        between may forget a start nothing durable has followed yet: its
+        ``finish_trial`` then raises NotFound and its number is given again; finished
+        trials are never lost and numbers stay gapless."""
         table = "hyperparameter_results"
         data = {"run_id": ref_id(run, field="run", table=table),
                 "parameters": {} if parameters is None else parameters,
                 "trial_run_id": ref_id(trial_run, field="trial_run", table=table) if trial_run else None}
-        # One statement (counter bump + insert): see Database.write_statement.
-        return self.db.write_statement(lambda c: trials_repo.create(c, data))
+        # One statement (counter bump + insert): see Database.write_statement. Unless
+        # durable_trial_starts is set, it commits without waiting for the WAL flush:
+        # the trial's finish, a durable commit, flushes it (WAL is flushed in order).
+        # Inside the caller's transaction it cannot: the setting would last to its end.
+        flush = self.db.settings.durable_trial_starts or self.db.in_transaction()
+        return self.db.write_statement(
+            lambda c: trials_repo.create(c, data, wait_for_flush=flush))
 
     def finish_trial(self, trial: Ref, objective_value: float | None = None,
                      metrics: Mapping[str, float] | None = None,

@@ -44,10 +44,17 @@ def by_run(conn: Connection, run_id: IdLike, *, limit: int = 100,
                                             after_number=after_number, limit=as_limit(limit)))
 
 
-def create(conn: Connection, data: TrialCreate | Mapping[str, Any]) -> Trial:
-    """Insert the run's next trial (number from runs.trial_count); NotFound when the run is missing."""
+def create(conn: Connection, data: TrialCreate | Mapping[str, Any], *,
+           wait_for_flush: bool = True) -> Trial:
+    """Insert the run's next trial (number from runs.trial_count); NotFound when the run is missing.
+
+    ``wait_for_flush=False`` commits the statement with ``synchronous_commit = off``:
+    only for a running trial whose finish will flush it, and only when the statement
+    is its own transaction (the setting lasts to the end of the enclosing one).
+    """
     row = validate(TrialCreate, data, table=TABLE)
     return cast(Trial, fetch_one(conn, "insert_trial", table="runs", key={"id": row.run_id},
+                                 synchronous_commit=None if wait_for_flush else "off",
                                  **row.model_dump()))
 
 

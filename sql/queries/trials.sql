@@ -33,7 +33,15 @@ select *
 -- The new trial, numbered by bumping runs.trial_count in the same statement:
 -- the row lock on the run serialises concurrent creators, and no row comes
 -- back when the run does not exist.
-with n as (
+-- :synchronous_commit, when not null, is this statement's own commit mode
+-- (set_config local to its transaction): 'off' lets a running trial's start
+-- commit without waiting for its WAL flush, which its finish then does (see
+-- docs/design.md, "Trial starts"). Null keeps the session's setting.
+with durability as (
+    select set_config('synchronous_commit',
+                      coalesce(cast(:synchronous_commit as text),
+                               current_setting('synchronous_commit')), true) as mode
+), n as (
     update runs set trial_count = trial_count + 1
      where id = :run_id
     returning id, trial_count
@@ -43,7 +51,7 @@ insert into hyperparameter_results (run_id, trial_number, trial_run_id, paramete
 select n.id, n.trial_count, cast(:trial_run_id as uuid), cast(:parameters as jsonb),
        cast(:objective_value as double precision), cast(:metrics as jsonb),
        cast(:status as text)
-  from n
+  from n cross join durability
 returning *;
 
 -- name: update_trial

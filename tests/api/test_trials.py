@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -11,6 +12,7 @@ import psycopg
 import pytest
 
 from resultsdb.api import ResultsDB
+from resultsdb.config import Settings
 from resultsdb.errors import InvalidInput, InvalidTransition, NotFound
 from resultsdb.records import Experiment, Run
 from tests.api._workers import trial_worker
@@ -250,3 +252,75 @@ def test_start_trial_links_the_child_run_holding_its_series(rdb) -> None:
     trial = rdb.start_trial(search, {"fast": 3}, trial_run=child)
     assert trial.trial_run_id == child.id
     assert rdb.start_trial(search, {"fast": 4}).trial_run_id is None
+
+
+# -- when a trial's start is made durable ------------------------------------------------
+
+
+def _in_thread(fn):  # type: ignore[no-untyped-def]
+    box: dict[str, object] = {}
+
+    def go() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            box["error"] = exc
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _cancel_the_commit_waiting_for_the_standby(conn: psycopg.Connection) -> None:
+    """Wait until a backend waits in COMMIT for the (absent) synchronous standby; cancel
+    that wait. The transaction has already committed locally, so its client sees success."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = conn.execute("select pid from pg_stat_activity where datname = current_database() "
+                           "and wait_event = 'SyncRep'").fetchone()
+        if row:
+            conn.execute("select pg_cancel_backend(%s)", row)
+            return
+        time.sleep(0.01)
+    raise AssertionError("no COMMIT waited for the standby")
+
+
+def test_a_trial_start_commits_without_waiting_for_the_flush_and_its_finish_waits(
+        db_url: str, run: Run, conn: psycopg.Connection,
+        commit_waits_for_a_missing_standby: None) -> None:
+    # Every durable COMMIT in this database now waits for a standby that never comes; a
+    # commit that does not wait for its WAL flush does not wait for it either.
+    with ResultsDB(url=db_url) as rdb:  # connections made after the setting
+        thread, box = _in_thread(lambda: rdb.start_trial(run, {"lr": 0.1}))
+        thread.join(15)
+        assert not thread.is_alive(), "start_trial waited for a flush"
+        trial = box["value"]
+        assert trial.trial_number == 1 and trial.status == "running"  # type: ignore[attr-defined]
+
+        thread, box = _in_thread(lambda: rdb.finish_trial(trial, 1.5))
+        _cancel_the_commit_waiting_for_the_standby(conn)  # finish did wait
+        thread.join(15)
+        assert box["value"].status == "completed"  # type: ignore[attr-defined]
+
+        # add_trial records an outcome: durable, so it waits too.
+        thread, box = _in_thread(lambda: rdb.add_trial(run, {"lr": 0.2}, 2.0))
+        _cancel_the_commit_waiting_for_the_standby(conn)
+        thread.join(15)
+        assert box["value"].trial_number == 2  # type: ignore[attr-defined]
+
+        # Inside a caller's transaction the start cannot change how that transaction
+        # commits: the whole transaction waits, as the caller's durable commit must.
+        def in_transaction() -> object:
+            with rdb.db.transaction():
+                return rdb.start_trial(run)
+        thread, box = _in_thread(in_transaction)
+        _cancel_the_commit_waiting_for_the_standby(conn)
+        thread.join(15)
+        assert box["value"].trial_number == 3  # type: ignore[attr-defined]
+
+    with ResultsDB(Settings(durable_trial_starts=True), url=db_url) as durable:
+        thread, box = _in_thread(lambda: durable.start_trial(run))
+        _cancel_the_commit_waiting_for_the_standby(conn)
+        thread.join(15)
+        assert box["value"].trial_number == 4  # type: ignore[attr-defined]
+    assert raw_one(conn, "select count(*) from hyperparameter_results where run_id = %s",
+                   run.id) == 4

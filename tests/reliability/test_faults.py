@@ -38,6 +38,7 @@ from resultsdb.errors import (
     DatabaseError,
     DatabaseUnavailable,
     InvalidInput,
+    NotFound,
     Timeout,
     TransientError,
 )
@@ -173,6 +174,43 @@ def test_server_killed_mid_save_model_leaves_no_version_and_a_retry_adds_exactly
     assert scalar(url, "select version_count from models where id = %s", first.model.id) == 2
     assert store.get(digest) == payload
     assert sum(1 for h in store.blob_hashes() if h == digest) == 1
+
+
+@pytest.mark.slow
+def test_server_killed_after_trial_starts_keeps_every_finished_trial_and_numbers_gapless(
+        private_server: PrivateServer) -> None:
+    """Trial starts commit without waiting for their WAL flush; finishes wait. A crash may
+    forget starts that no durable commit followed - never a finished trial, never a
+    number in the middle - and a forgotten trial's finish says NotFound."""
+    url = private_server.url
+    with psycopg.connect(url, autocommit=True) as c:  # the WAL writer flushes rarely: a
+        c.execute("alter system set wal_writer_delay = '10s'")  # crash is likely to lose starts
+        c.execute("select pg_reload_conf()")
+    with ResultsDB(fast_failing(url)) as rdb:
+        run = rdb.start_run(rdb.start_experiment("kill-trials"), "search",
+                            run_type="hyperparameter_tuning")
+        finished = [rdb.finish_trial(rdb.start_trial(run, {"i": i}), float(i)) for i in range(3)]
+        pending = [rdb.start_trial(run, {"i": i}) for i in range(3, 6)]  # nothing flushes these
+        assert [t.trial_number for t in pending] == [4, 5, 6]
+        private_server.kill()
+        private_server.wait_down()
+        private_server.restart()
+
+        trials = rdb.trials(run)  # the same pool, recovered
+        numbers = [t.trial_number for t in trials]
+        assert numbers == list(range(1, len(numbers) + 1))  # gapless: a prefix survived
+        assert [(t.id, t.status, t.objective_value) for t in trials[:3]] == [
+            (t.id, "completed", t.objective_value) for t in finished]
+        kept = {t.id for t in trials}
+        for trial in pending:
+            if trial.id in kept:
+                assert rdb.finish_trial(trial, 9.0).status == "completed"
+            else:
+                with pytest.raises(NotFound):
+                    rdb.finish_trial(trial, 9.0)
+        assert rdb.get_run(run).trial_count == len(numbers)
+        assert rdb.start_trial(run).trial_number == len(numbers) + 1  # numbering goes on
+    assert private_server.kills == 1
 
 
 # -- typed errors, and what is retried --------------------------------------------------

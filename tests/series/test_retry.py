@@ -19,7 +19,6 @@ from typing import Any
 import pandas as pd
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from resultsdb import series
 from resultsdb.db import Database
@@ -122,44 +121,6 @@ def test_a_killed_stream_asks_for_a_retry_which_stores_it_once(
     assert retry.written and stored(conn, run) == (N, [("kill-me", N)])
     assert not series.write_equity(db, run, None, generator(frame), batch_key="kill-me").written
     assert stored(conn, run) == (N, [("kill-me", N)])
-
-
-@pytest.fixture
-def commit_waits_for_a_missing_standby(pg_server: Any, db_url: str, conn: psycopg.Connection
-                                       ) -> Iterator[None]:
-    """COMMITs in this test's database flush locally, then wait for a standby that never comes.
-
-    Other databases on the server are unaffected: their default becomes synchronous_commit
-    = local, which without a standby is what 'on' does anyway.
-
-    Order matters. The database-level setting is committed *before* the standby name is
-    configured: a backend applies a reload only before its next command, so a commit sent
-    just after ``pg_reload_conf()`` may still run with the old ``synchronous_commit = on``
-    while the server already knows a synchronous standby, and would wait for it forever.
-    After the reload only reads are sent from sessions older than it.
-    """
-    with psycopg.connect(pg_server.admin, autocommit=True) as admin:
-        if not admin.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]:
-            pytest.skip("needs a superuser to configure synchronous replication")
-        dbname = conninfo_to_dict(db_url)["dbname"]
-        conn.execute(f'alter database "{dbname}" set synchronous_commit = on')
-        try:
-            admin.execute("alter system set synchronous_commit = 'local'")
-            admin.execute("alter system set synchronous_standby_names = 'rdb_absent_standby'")
-            admin.execute("select pg_reload_conf()")
-            deadline = time.monotonic() + 10
-            while True:
-                with psycopg.connect(db_url) as probe:
-                    seen = probe.execute("show synchronous_standby_names").fetchone()[0]
-                if seen == "rdb_absent_standby":
-                    break
-                assert time.monotonic() < deadline, "configuration reload not seen"
-                time.sleep(0.05)
-            yield
-        finally:
-            admin.execute("alter system reset synchronous_standby_names")
-            admin.execute("alter system reset synchronous_commit")
-            admin.execute("select pg_reload_conf()")
 
 
 @pytest.mark.parametrize("kind", ["frame", "generator"])
