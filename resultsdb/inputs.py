@@ -347,6 +347,11 @@ def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID
                            table=table) from exc
 
 
+def as_ref_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
+    """:func:`as_id` that also takes a record (anything with a UUID ``id``, e.g. a Run)."""
+    return as_id(getattr(value, "id", value), field=field, table=table)
+
+
 def as_labels(value: object, *, field: str, table: str | None = None) -> list[str]:
     try:
         return _LABELS.validate_python(value)

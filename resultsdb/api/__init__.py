@@ -16,6 +16,7 @@ from resultsdb.api.analytics import AnalyticsAPI
 from resultsdb.api.configs import ConfigDiff, ConfigsAPI
 from resultsdb.api.experiments import ExperimentsAPI
 from resultsdb.api.models import ModelLineage, ModelsAPI, SavedModel
+from resultsdb.api.series import SeriesAPI
 from resultsdb.api.trials import TrialsAPI
 from resultsdb.config import Settings
 from resultsdb.db import Connection, Database
@@ -23,7 +24,7 @@ from resultsdb.db import Connection, Database
 __all__ = ["ConfigDiff", "ModelLineage", "Page", "ResultsDB", "SavedModel", "connect"]
 
 
-class ResultsDB(ExperimentsAPI, ConfigsAPI, ModelsAPI, TrialsAPI, AnalyticsAPI):
+class ResultsDB(ExperimentsAPI, ConfigsAPI, ModelsAPI, TrialsAPI, SeriesAPI, AnalyticsAPI):
     """The results database. ``with ResultsDB() as db: ...`` or ``resultsdb.connect()``.
 
     Built from :class:`~resultsdb.config.Settings` (environment ``RESULTSDB_*``) or

@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from resultsdb.db import Connection, Database
 from resultsdb.errors import (
@@ -44,7 +43,7 @@ from resultsdb.errors import (
     InvalidInput,
     ReferenceNotFound,
 )
-from resultsdb.inputs import as_id
+from resultsdb.inputs import as_ref_id
 from resultsdb.records import SeriesBatch
 from resultsdb.registry import default_registry
 from resultsdb.series import partitions
@@ -94,14 +93,10 @@ def write_trades(db: Database, run: Any, model: Any, data: Any, *,
 
 def batches(db: Database, run: Any) -> list[SeriesBatch]:
     """Every batch written to a run's series, oldest first."""
-    run_id = _as_id(run, "run_id", "series_batches")
+    run_id = as_ref_id(run, field="run_id", table="series_batches")
     rows: list[SeriesBatch] = db.read(
         lambda c: default_registry().many(c, "series_batches_of_run", run_id=run_id))
     return rows
-
-
-def _as_id(value: Any, field: str, table: str) -> UUID:
-    return as_id(getattr(value, "id", value), field=field, table=table)
 
 
 def _batch_key(key: str | None) -> str | None:
@@ -128,8 +123,8 @@ class _Write:
         self.batch_type = batch_type
         self.table = batch_type.layout.table
         self.copy_query = copy_query
-        self.run_id = _as_id(run, "run_id", self.table)
-        self.model_id = None if model is None else _as_id(model, "model_id", self.table)
+        self.run_id = as_ref_id(run, field="run_id", table=self.table)
+        self.model_id = None if model is None else as_ref_id(model, field="model_id", table=self.table)
         self.key = _batch_key(batch_key)
         self.source: Source = source(data, batch_type.layout)
         self.batch: Batch = batch_type()

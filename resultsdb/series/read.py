@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from resultsdb.db import Connection, Database
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import as_id
+from resultsdb.inputs import as_ref_id
 from resultsdb.registry import default_registry
 from resultsdb.series import copybin
 from resultsdb.series.copybin import Kind
@@ -44,9 +44,8 @@ _TS_TYPE = pa.timestamp("us", tz="UTC")
 
 
 def _ids(run: Any, model: Any, table: str) -> tuple[UUID, UUID | None]:
-    run_id = as_id(getattr(run, "id", run), field="run_id", table=table)
-    model_id = None if model is None else as_id(getattr(model, "id", model), field="model_id",
-                                                table=table)
+    run_id = as_ref_id(run, field="run_id", table=table)
+    model_id = None if model is None else as_ref_id(model, field="model_id", table=table)
     return run_id, model_id
 
 

@@ -14,8 +14,8 @@ from typing import cast
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import as_id
-from resultsdb.records import RunStats
+from resultsdb.inputs import as_ref_id
+from resultsdb.records import Record, RunStats
 from resultsdb.repositories._base import Connection, IdLike, fetch_one
 
 # The statistics compute_stats stores, under these keys of summary_metrics. Counts of
@@ -52,18 +52,18 @@ def _checked(periods_per_year: float, risk_free: float) -> tuple[float, float]:
     return ppy, rf
 
 
-def stats_on(conn: Connection, run: IdLike, model: IdLike | None = None, *,
+def stats_on(conn: Connection, run: IdLike | Record, model: IdLike | Record | None = None, *,
              periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
     """:func:`run_stats` on a connection you hold (e.g. inside a transaction)."""
     ppy, rf = _checked(periods_per_year, risk_free)
-    run_id = as_id(run, field="run_id", table="runs")
-    model_id = None if model is None else as_id(model, field="model_id", table="equity_curves")
+    run_id = as_ref_id(run, field="run_id", table="runs")
+    model_id = None if model is None else as_ref_id(model, field="model_id", table="equity_curves")
     return cast(RunStats, fetch_one(
         conn, "run_trading_stats", table="runs", key={"id": run_id},
         run_id=run_id, model_id=model_id, periods_per_year=ppy, risk_free=rf))
 
 
-def run_stats(db: Database, run: IdLike, model: IdLike | None = None,
+def run_stats(db: Database, run: IdLike | Record, model: IdLike | Record | None = None,
               periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
     """The trading statistics of ``run``'s series for ``model`` (None: the run's own series).
 
@@ -89,7 +89,7 @@ def summary_patch(stats: RunStats) -> tuple[dict[str, float | int], list[str]]:
     return patch, drop
 
 
-def compute_stats(db: Database, run: IdLike, model: IdLike | None = None,
+def compute_stats(db: Database, run: IdLike | Record, model: IdLike | Record | None = None,
                   periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
     """Compute :func:`run_stats` and store them into the run's ``summary_metrics``.
 
