@@ -17,6 +17,7 @@ from resultsdb.errors import InvalidInput, InvalidTransition, NotFound
 from resultsdb.records import Experiment, Run
 from tests.api._workers import trial_worker
 from tests.api.conftest import MISSING_ID, raw_one
+from tests.threads import in_thread
 
 
 def test_start_trial_numbers_per_run(rdb: ResultsDB, exp: Experiment, run: Run) -> None:
@@ -257,19 +258,6 @@ def test_start_trial_links_the_child_run_holding_its_series(rdb) -> None:
 # -- when a trial's start is made durable ------------------------------------------------
 
 
-def _in_thread(fn):  # type: ignore[no-untyped-def]
-    box: dict[str, object] = {}
-
-    def go() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            box["error"] = exc
-    thread = threading.Thread(target=go, daemon=True)
-    thread.start()
-    return thread, box
-
-
 def _cancel_the_commit_waiting_for_the_standby(conn: psycopg.Connection) -> None:
     """Wait until a backend waits in COMMIT for the (absent) synchronous standby; cancel
     that wait. The transaction has already committed locally, so its client sees success."""
@@ -290,19 +278,19 @@ def test_a_trial_start_commits_without_waiting_for_the_flush_and_its_finish_wait
     # Every durable COMMIT in this database now waits for a standby that never comes; a
     # commit that does not wait for its WAL flush does not wait for it either.
     with ResultsDB(url=db_url) as rdb:  # connections made after the setting
-        thread, box = _in_thread(lambda: rdb.start_trial(run, {"lr": 0.1}))
+        thread, box = in_thread(lambda: rdb.start_trial(run, {"lr": 0.1}))
         thread.join(15)
         assert not thread.is_alive(), "start_trial waited for a flush"
         trial = box["value"]
         assert trial.trial_number == 1 and trial.status == "running"  # type: ignore[attr-defined]
 
-        thread, box = _in_thread(lambda: rdb.finish_trial(trial, 1.5))
+        thread, box = in_thread(lambda: rdb.finish_trial(trial, 1.5))
         _cancel_the_commit_waiting_for_the_standby(conn)  # finish did wait
         thread.join(15)
         assert box["value"].status == "completed"  # type: ignore[attr-defined]
 
         # add_trial records an outcome: durable, so it waits too.
-        thread, box = _in_thread(lambda: rdb.add_trial(run, {"lr": 0.2}, 2.0))
+        thread, box = in_thread(lambda: rdb.add_trial(run, {"lr": 0.2}, 2.0))
         _cancel_the_commit_waiting_for_the_standby(conn)
         thread.join(15)
         assert box["value"].trial_number == 2  # type: ignore[attr-defined]
@@ -312,13 +300,13 @@ def test_a_trial_start_commits_without_waiting_for_the_flush_and_its_finish_wait
         def in_transaction() -> object:
             with rdb.db.transaction():
                 return rdb.start_trial(run)
-        thread, box = _in_thread(in_transaction)
+        thread, box = in_thread(in_transaction)
         _cancel_the_commit_waiting_for_the_standby(conn)
         thread.join(15)
         assert box["value"].trial_number == 3  # type: ignore[attr-defined]
 
     with ResultsDB(Settings(durable_trial_starts=True), url=db_url) as durable:
-        thread, box = _in_thread(lambda: durable.start_trial(run))
+        thread, box = in_thread(lambda: durable.start_trial(run))
         _cancel_the_commit_waiting_for_the_standby(conn)
         thread.join(15)
         assert box["value"].trial_number == 4  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from resultsdb.records import Model, ModelVersion, Run
 from resultsdb.repositories import data_snapshots, models
 from tests.artifacts.conftest import wait_until
 from tests.artifacts.test_store import objects, overwrite, sha
+from tests.threads import in_thread
 
 MB = 1 << 20
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -70,20 +71,6 @@ class Paused:
             return real(sha256)
 
         monkeypatch.setattr(store, "delete", delete)
-
-
-def in_thread(fn: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 # -- claims and saves ---------------------------------------------------------------------

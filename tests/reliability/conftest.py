@@ -84,14 +84,17 @@ class PrivateServer:
         self.kills += 1
 
     def wait_down(self, timeout: float = 30.0) -> None:
+        """Until the server refuses connections and its postmaster has exited: a restart
+        that still saw the old pid alive would take the dying server for a running one."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 psycopg.connect(self.url, connect_timeout=1).close()
             except psycopg.OperationalError:
-                return
+                if not _alive(self.info.pid):
+                    return
             time.sleep(0.05)
-        raise AssertionError("the killed server still accepts connections")
+        raise AssertionError("the killed server is still up")
 
     def restart(self) -> embedded.ServerInfo:
         info = embedded.start(self.data_dir)
@@ -99,6 +102,21 @@ class PrivateServer:
         assert info.conninfo(self.dbname) == self.url  # same socket: the pool's URL still holds
         self.info = info
         return info
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
 
 @pytest.fixture

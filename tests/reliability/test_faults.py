@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,24 +43,10 @@ from resultsdb.errors import (
 )
 from tests.reliability.conftest import PrivateServer
 from tests.series.conftest import curve
+from tests.threads import Call
 
 Connection = psycopg.Connection[Any]
 BIG = 2_000_000
-
-
-class Call(threading.Thread):
-    """One call in a thread; ``outcome`` is its result or the exception it raised."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.fn = fn
-        self.outcome: Any = None
-
-    def run(self) -> None:
-        try:
-            self.outcome = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            self.outcome = exc
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:

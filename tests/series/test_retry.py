@@ -11,9 +11,8 @@ leaves a transaction that committed while its client saw the connection die.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -25,23 +24,9 @@ from resultsdb.db import Database
 from resultsdb.errors import DatabaseUnavailable
 from resultsdb.records import Run
 from tests.series.conftest import curve
+from tests.threads import Call
 
 N = 20_000
-
-
-class Writer(threading.Thread):
-    """Runs one write in a thread; ``outcome`` is its result or exception."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.fn = fn
-        self.outcome: Any = None
-
-    def run(self) -> None:
-        try:
-            self.outcome = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            self.outcome = exc
 
 
 def wait_for_backend(conn: psycopg.Connection, condition: str, timeout: float = 30.0) -> int:
@@ -92,7 +77,7 @@ def test_killed_before_commit_the_write_is_retried_and_stored_once(
         db: Database, run: Run, blocker: psycopg.Connection, conn: psycopg.Connection,
         caplog: pytest.LogCaptureFixture) -> None:
     frame = curve(N)
-    writer = Writer(lambda: series.write_equity(db, run, None, frame, batch_key="kill-me"))
+    writer = Call(lambda: series.write_equity(db, run, None, frame, batch_key="kill-me"))
     with caplog.at_level(logging.WARNING, logger="resultsdb.db"):
         writer.start()
         kill_after_copy(conn)
@@ -110,7 +95,7 @@ def test_killed_before_commit_the_write_is_retried_and_stored_once(
 def test_a_killed_stream_asks_for_a_retry_which_stores_it_once(
         db: Database, run: Run, blocker: psycopg.Connection, conn: psycopg.Connection) -> None:
     frame = curve(N)
-    writer = Writer(lambda: series.write_equity(db, run, None, generator(frame), batch_key="kill-me"))
+    writer = Call(lambda: series.write_equity(db, run, None, generator(frame), batch_key="kill-me"))
     writer.start()
     kill_after_copy(conn)
     writer.join(60)
@@ -133,7 +118,7 @@ def test_killed_during_commit_the_stored_batch_is_found_not_written_twice(
         return frame if kind == "frame" else generator(frame)
 
     with Database(url=db_url) as db:  # connections made after the database-level setting
-        writer = Writer(lambda: series.write_equity(db, run, None, data()))
+        writer = Call(lambda: series.write_equity(db, run, None, data()))
         with caplog.at_level(logging.WARNING, logger="resultsdb.series.ingest"):
             writer.start()
             pid = wait_for_backend(conn, "wait_event = 'SyncRep'")
