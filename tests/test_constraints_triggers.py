@@ -8,7 +8,6 @@ leave the row as it was.
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -357,11 +356,16 @@ def test_uuid_v7_sorts_by_time(conn) -> None:
     assert ids[2001:] == sorted(ids[2001:])
 
 
+def test_uuid_v7_sorts_within_a_millisecond_to_the_microsecond(conn) -> None:
+    ids = [r[0] for r in conn.execute("""
+        select uuid_v7(t) from generate_series(timestamptz '2026-12-01 04:00:00.000000+00',
+                                               '2026-12-01 04:00:00.002000+00', '1 microsecond') as t""")]
+    assert len(ids) == 2001
+    assert ids == sorted(ids) and len(set(ids)) == 2001
+
+
 def test_rows_made_one_after_another_sort_by_id(conn) -> None:
-    made = []
-    for _ in range(10):
-        made.append(make_experiment(conn))
-        time.sleep(0.002)
+    made = [make_experiment(conn) for _ in range(50)]  # many within one millisecond
     assert sorted(made) == made
 
 
