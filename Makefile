@@ -45,7 +45,7 @@ test-fast: install    ## skip tests marked slow
 
 lint: install
 	$(BIN)/ruff check resultsdb tests benchmarks
-	$(BIN)/mypy resultsdb
+	$(BIN)/mypy resultsdb benchmarks
 
 bench: install        ## benchmarks; ratios into docs/benchmarks.md
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
