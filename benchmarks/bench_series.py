@@ -80,6 +80,7 @@ T0 = datetime(2015, 1, 1, tzinfo=UTC)
 
 Q = BENCH_QUERIES
 INGEST_TARGET, READ_TARGET, STORED_TARGET = 1.5, 1.0, 1.3
+MLFLOW_TARGET = 150.0  # write_equity rows/s against MLflow log_batch rows/s (issue 5)
 
 
 def psql() -> str:
@@ -403,6 +404,13 @@ def ingest_results(ing: Ingest, repeat: int, *, full: bool,
             against, label = w.baseline
             out.append(Result(group, w.name, rates.get(key), "rows/s", label, rates.get(against),
                               note=w.note))
+    if rates.get("mlflow"):
+        ratio = rates["api"] / rates["mlflow"]
+        verdict = "met" if ratio >= MLFLOW_TARGET else "MISSED"
+        out.append(Result(group, "write_equity(DataFrame) against MLflow log_batch", rates["api"],
+                          "rows/s", others["mlflow"].name, rates["mlflow"],
+                          note=f"a row = one equity point = {len(MLFLOW_METRICS)} MLflow metrics; "
+                               f"target >= {MLFLOW_TARGET:g}x: {verdict}"))
     return out
 
 
