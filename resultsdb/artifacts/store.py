@@ -32,7 +32,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import AbstractBufferedFile
 
-from resultsdb.artifacts import _copy, keys
+from resultsdb.artifacts import _copy, _multipart, keys
 from resultsdb.artifacts._errors import SourceFailed, mapped
 from resultsdb.artifacts.reader import VerifyingReader
 from resultsdb.config import Settings
@@ -219,6 +219,15 @@ class ArtifactStore:
                 return False  # already stored: deduplicated, nothing sent
         with _reopened(data) as source:
             try:
+                if size >= 2 * S3_BLOCK_SIZE and hasattr(self.fs, "call_s3"):
+                    with mapped(self.fs.unstrip_protocol(final)):
+                        sent = _multipart.upload_verified(
+                            self.fs, final, _guarded(_copy.chunks(source, self.chunk_size)),
+                            part_size=S3_BLOCK_SIZE, expected=(sha256, size))
+                        self.fs.invalidate_cache(final)
+                    if sent != (sha256, size):
+                        raise _source_changed(sha256, size, sent)
+                    return True
                 with mapped(self.fs.unstrip_protocol(final)):
                     f = self.fs.open(final, "wb")
                     ok = False
@@ -226,10 +235,7 @@ class ArtifactStore:
                         sent = _copy.copy_hashing(_guarded(_copy.chunks(source, self.chunk_size)),
                                                   f.write)
                         if sent != (sha256, size):
-                            raise ArtifactSourceChanged(
-                                f"data: changed while being stored (hashed {size} bytes as "
-                                f"{sha256[:12]}…, then read {sent[1]} bytes as {sent[0][:12]}…); "
-                                "nothing was stored")
+                            raise _source_changed(sha256, size, sent)
                         ok = True
                     finally:
                         if ok:
@@ -466,6 +472,12 @@ def _reopened(data: Data, *, rewind: bool = False) -> Iterator[Any]:
         yield data
     finally:
         data.seek(start)
+
+
+def _source_changed(sha256: str, size: int, sent: tuple[str, int]) -> ArtifactSourceChanged:
+    return ArtifactSourceChanged(
+        f"data: changed while being stored (hashed {size} bytes as {sha256[:12]}…, then read "
+        f"{sent[1]} bytes as {sent[0][:12]}…); nothing was stored")
 
 
 def _guarded(chunks: Iterator[memoryview]) -> Iterator[memoryview]:
