@@ -50,7 +50,7 @@ def pgdata_for(data_dir: Path) -> Path:
     return (data_dir / "pgdata").resolve()
 
 
-def _alive(pid: int | None) -> bool:
+def alive(pid: int | None) -> bool:
     """Whether process ``pid`` runs. A killed postmaster is a zombie until its parent (often
     PID 1, after pg_ctl's shell exited) reaps it: psutil calls that running, PostgreSQL too."""
     if pid is None:
@@ -63,7 +63,7 @@ def _alive(pid: int | None) -> bool:
 
 def _info(pgdata: Path) -> ServerInfo | None:
     pm = PostmasterInfo.read_from_pgdata(pgdata)
-    if (pm is None or not pm.is_running() or not _alive(pm.pid) or pm.status != "ready"
+    if (pm is None or not pm.is_running() or not alive(pm.pid) or pm.status != "ready"
             or pm.socket_dir is None):
         return None
     return ServerInfo(pgdata=pgdata, socket_dir=str(pm.socket_dir), port=pm.port or 5432, pid=pm.pid)
@@ -89,7 +89,7 @@ def start(data_dir: Path) -> ServerInfo:
     stale = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "PG_VERSION").exists() else None
     deadline = time.monotonic() + 30
     while (stale is not None and stale.process is not None and stale.process.is_running()
-           and not _alive(stale.pid) and time.monotonic() < deadline):
+           and not alive(stale.pid) and time.monotonic() < deadline):
         time.sleep(0.05)  # a zombie: wait for it to be reaped
     PostgresServer._instances.pop(pgdata, None)
     # cleanup_mode=None: the server outlives this process, so the next call reuses it.

@@ -91,7 +91,7 @@ class PrivateServer:
             try:
                 psycopg.connect(self.url, connect_timeout=1).close()
             except psycopg.OperationalError:
-                if not _alive(self.info.pid):
+                if not embedded.alive(self.info.pid):
                     return
             time.sleep(0.05)
         raise AssertionError("the killed server is still up")
@@ -102,21 +102,6 @@ class PrivateServer:
         assert info.conninfo(self.dbname) == self.url  # same socket: the pool's URL still holds
         self.info = info
         return info
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
 
 
 @pytest.fixture
