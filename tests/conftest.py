@@ -146,6 +146,20 @@ def _print_server(pg_server: Server, request: pytest.FixtureRequest) -> None:
         reporter.write_line(f"PostgreSQL {pg_server.version} via {pg_server.source}")
 
 
+def wait_for_backend(conn: psycopg.Connection, condition: str, timeout: float = 30.0) -> int:
+    """The pid of another backend of ``conn``'s database meeting ``condition`` (SQL over
+    pg_stat_activity, written by the test), once one does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "select pid from pg_stat_activity where datname = current_database() "
+            f"and pid <> pg_backend_pid() and {condition}").fetchone()
+        if row:
+            return int(row[0])
+        time.sleep(0.01)
+    raise AssertionError(f"no backend with {condition}")
+
+
 @pytest.fixture
 def commit_waits_for_a_missing_standby(pg_server: Server, db_url: str, conn: psycopg.Connection
                                        ) -> Iterator[None]:

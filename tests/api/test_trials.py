@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -17,6 +16,7 @@ from resultsdb.errors import InvalidInput, InvalidTransition, NotFound
 from resultsdb.records import Experiment, Run
 from tests.api._workers import trial_worker
 from tests.api.conftest import MISSING_ID, raw_one
+from tests.conftest import wait_for_backend
 from tests.threads import in_thread
 
 
@@ -261,15 +261,7 @@ def test_start_trial_links_the_child_run_holding_its_series(rdb) -> None:
 def _cancel_the_commit_waiting_for_the_standby(conn: psycopg.Connection) -> None:
     """Wait until a backend waits in COMMIT for the (absent) synchronous standby; cancel
     that wait. The transaction has already committed locally, so its client sees success."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        row = conn.execute("select pid from pg_stat_activity where datname = current_database() "
-                           "and wait_event = 'SyncRep'").fetchone()
-        if row:
-            conn.execute("select pg_cancel_backend(%s)", row)
-            return
-        time.sleep(0.01)
-    raise AssertionError("no COMMIT waited for the standby")
+    conn.execute("select pg_cancel_backend(%s)", (wait_for_backend(conn, "wait_event = 'SyncRep'"),))
 
 
 def test_a_trial_start_commits_without_waiting_for_the_flush_and_its_finish_waits(

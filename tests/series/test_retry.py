@@ -11,7 +11,6 @@ leaves a transaction that committed while its client saw the connection die.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,22 +22,11 @@ from resultsdb import series
 from resultsdb.db import Database
 from resultsdb.errors import DatabaseUnavailable
 from resultsdb.records import Run
+from tests.conftest import wait_for_backend
 from tests.series.conftest import curve
 from tests.threads import Call
 
 N = 20_000
-
-
-def wait_for_backend(conn: psycopg.Connection, condition: str, timeout: float = 30.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = conn.execute(
-            "select pid from pg_stat_activity where datname = current_database() "
-            f"and pid <> pg_backend_pid() and {condition}").fetchone()
-        if row:
-            return int(row[0])
-        time.sleep(0.01)
-    raise AssertionError(f"no backend with {condition}")
 
 
 def generator(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
