@@ -63,6 +63,11 @@ def upload_verified(fs: Any, path: str, chunks: Iterator[memoryview], *, part_si
     try:
         with ThreadPoolExecutor(PARALLEL_PARTS, thread_name_prefix="rdb-part") as pool:
             in_flight: deque[Future[Any]] = deque()
+
+            def settle_oldest() -> None:  # parts complete in the order they were numbered
+                etags.append({"PartNumber": len(etags) + 1,
+                              "ETag": in_flight.popleft().result()["ETag"]})
+
             for number, part in enumerate(parts(chunks, part_size), start=1):
                 digest.update(part)
                 size += len(part)
@@ -70,11 +75,9 @@ def upload_verified(fs: Any, path: str, chunks: Iterator[memoryview], *, part_si
                                              UploadId=upload_id, PartNumber=number,
                                              Body=io.BytesIO(part)))
                 while len(in_flight) >= PARALLEL_PARTS:
-                    etags.append({"PartNumber": len(etags) + 1,
-                                  "ETag": in_flight.popleft().result()["ETag"]})
+                    settle_oldest()
             while in_flight:
-                etags.append({"PartNumber": len(etags) + 1,
-                              "ETag": in_flight.popleft().result()["ETag"]})
+                settle_oldest()
         sent = (digest.hexdigest(), size)
         if sent != expected:
             _abort(fs, bucket, key, upload_id)
