@@ -238,12 +238,16 @@ class Database:
         with self._mapped_errors(), self._getconn() as conn:
             yield conn
 
-    @contextmanager
-    def _getconn(self, pool: ConnectionPool[Connection] | None = None) -> Iterator[Connection]:
-        pool = pool or self.pool
+    def _checkout(self, pool: ConnectionPool[Connection]) -> Connection:
+        """A connection from ``pool``, or the error that says why there is none.
+
+        getconn/putconn rather than ``pool.connection()``: that block also commits on
+        exit, a no-op round of psycopg's wait loop on an autocommit connection, and
+        every call here is one (a transaction's block closes itself; the pool rolls
+        back and warns about a connection returned mid-transaction).
+        """
         try:
-            ctx = pool.connection()
-            conn = ctx.__enter__()
+            return pool.getconn()
         except PoolTimeout:
             stats = pool.get_stats()
             # Only a pool at its limit timed out for want of a free connection. One below it
@@ -256,13 +260,43 @@ class Database:
                 f"no connection free within {self.settings.pool_timeout:g}s "
                 f"(pool_max_size={self.settings.pool_max_size})"
             ) from None
+
+    @contextmanager
+    def _getconn(self, pool: ConnectionPool[Connection] | None = None) -> Iterator[Connection]:
+        pool = pool or self.pool
+        conn = self._checkout(pool)
         try:
             yield conn
-        except BaseException as exc:
-            ctx.__exit__(type(exc), exc, exc.__traceback__)
+        finally:
+            pool.putconn(conn)
+
+    def _call(self, fn: Callable[[Connection], T], pool: ConnectionPool[Connection], *,
+              statement: bool = False) -> T:
+        """``fn`` on a connection of ``pool``, errors mapped: what ``with
+        _mapped_errors(), _getconn(pool)`` does, without its two generator frames.
+        These are the hot paths, each call of which is one or two statements.
+
+        ``statement``: ``fn``'s write is its own commit, so a connection that breaks
+        under it leaves the outcome unknown (CommitOutcomeUnknown, never retried).
+        """
+        conn = self._checkout(pool)
+        try:
+            try:
+                return fn(conn)
+            except psycopg.OperationalError as exc:
+                # Asked before putconn: a connection the pool has closed is not "broken".
+                if statement and conn.broken:
+                    raise CommitOutcomeUnknown(
+                        "the connection broke while a statement was committing; it may "
+                        f"or may not have been stored ({self._scrub(str(exc).strip())})"
+                    ) from exc
+                raise
+            finally:
+                pool.putconn(conn)
+        except ResultsDBError:
             raise
-        else:
-            ctx.__exit__(None, None, None)
+        except psycopg.Error as exc:
+            raise self.map_error(exc) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -366,18 +400,8 @@ class Database:
             with self.transaction() as conn:
                 return fn(conn)
 
-        def attempt() -> T:
-            with self._mapped_errors(), self._getconn() as conn:
-                try:
-                    return fn(conn)
-                except psycopg.OperationalError as exc:
-                    if conn.broken:
-                        raise CommitOutcomeUnknown(
-                            "the connection broke while a statement was committing; it may "
-                            f"or may not have been stored ({self._scrub(str(exc).strip())})"
-                        ) from exc
-                    raise
-        return self._retry(attempt)
+        pool = self.pool
+        return self._retry(lambda: self._call(fn, pool, statement=True))
 
     def read(self, fn: Callable[[Connection], T], *, replica: bool = False) -> T:
         """Run ``fn(conn)`` on an autocommit connection, retrying transient failures.
@@ -389,15 +413,8 @@ class Database:
         if self.in_transaction():
             with self.connection() as conn:
                 return fn(conn)
-        pool = self.read_pool if replica else None
-
-        def attempt() -> T:
-            if pool is None:
-                with self.connection() as conn:
-                    return fn(conn)
-            with self._mapped_errors(), self._getconn(pool) as conn:
-                return fn(conn)
-        return self._retry(attempt)
+        pool = (self.read_pool if replica else None) or self.pool
+        return self._retry(lambda: self._call(fn, pool))
 
     # -- errors ---------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ class Query:
     # compose()'s statements by (identifiers, literals, positional): building one costs
     # more than the rest of a call. Bounded, as identifiers may be any name.
     _composed: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def param_names(self) -> frozenset[str]:
+        return frozenset(self.params)
 
     def compose(self, identifiers: Mapping[str, str], *, positional: bool = False,
                 literals: Mapping[str, int | str | None] | None = None) -> sql.Composed | str:
@@ -356,17 +361,20 @@ class Registry:
     def _execute(self, cur: psycopg.Cursor[Any], query: Query,
                  identifiers: Mapping[str, str] | None, params: dict[str, Any]) -> None:
         literals = {k: params.pop(k) for k in query.literals if k in params}
-        missing = [p for p in query.params if p not in params]
-        extra = [p for p in params if p not in query.params]
-        if missing or extra:
+        if params.keys() != query.param_names:
+            missing = [p for p in query.params if p not in params]
+            extra = [p for p in params if p not in query.params]
             raise QueryRegistryError(
                 f"query {query.name}: missing parameters {missing}, unexpected {extra}"
             )
         values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
         # Without parameters psycopg sends the statement as it is, so it must not hold the
         # '%%' that psycopg_text has for a literal '%': that is the positional text then.
-        statement = query.compose(identifiers or {}, positional=not query.params,
-                                  literals=literals)
+        if identifiers or query.identifiers or query.literals:
+            statement = query.compose(identifiers or {}, positional=not query.params,
+                                      literals=literals)
+        else:  # what compose() would return, without its checks of nothing
+            statement = query.psycopg_text if query.params else query.positional_text
         started = time.perf_counter()
         try:
             cur.execute(statement, values or None)

@@ -13,8 +13,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from resultsdb.config import Settings
 from resultsdb.db import Database, pre_ping
-from resultsdb.errors import CommitOutcomeUnknown, ConstraintViolation, TransientError
+from resultsdb.errors import (
+    CommitOutcomeUnknown,
+    ConstraintViolation,
+    DatabaseError,
+    TransientError,
+)
 
 Connection = psycopg.Connection[Any]
 
@@ -130,3 +136,37 @@ def test_pre_ping_passes_a_live_idle_connection_and_raises_for_a_dead_one(
         terminate(conn, pid)
         with pytest.raises(psycopg.OperationalError):
             pre_ping(c)
+
+
+# -- connections go back to the pool -----------------------------------------------------------
+
+
+def test_every_call_returns_its_connection_whatever_it_raised(db_url: str) -> None:
+    """write_statement and read check a connection out and back in without a context
+    manager: a failure of any kind must still give it back, or a small pool runs dry."""
+
+    def constraint(c: Connection) -> None:
+        c.execute("insert into experiments (name, status) values ('x', 'bogus')")
+
+    def python_error(c: Connection) -> None:
+        raise KeyError("not the database's fault")
+
+    def sql_error(c: Connection) -> None:
+        c.execute("select no_such_column from experiments")
+
+    settings = Settings(pool_min_size=1, pool_max_size=2, pool_timeout=2.0)
+    with Database(settings, url=db_url) as small:
+        for _ in range(5):  # more failures than the pool has connections
+            for call in (small.write_statement, small.read):
+                for fn, error in ((constraint, ConstraintViolation), (python_error, KeyError),
+                                  (sql_error, DatabaseError)):
+                    with pytest.raises(error):
+                        call(fn)
+        stats = small.pool.get_stats()
+        assert stats["pool_available"] == stats["pool_size"] <= 2
+        assert stats.get("requests_waiting", 0) == 0
+        # Both connections can be held at once: none was lost to a failed call.
+        with small.connection() as first, small.connection() as second:
+            assert first is not second
+            for c in (first, second):
+                assert c.execute("select 1").fetchone() == (1,)
