@@ -5,8 +5,9 @@ Everything runs side by side in one run, on the bench server:
 - trial lifecycle (``start_trial`` + ``finish_trial``) per second from 1 and 4 processes,
   against the raw counter-row insert (the floor: one prepared autocommit statement per
   trial, the same number of processes) and Optuna's RDBStorage with RandomSampler from
-  4 processes sharing one study; with ``durable_trial_starts`` (each commit flushed),
-  against the same two statements sent raw;
+  4 processes sharing one study, and the library's own two statements sent raw
+  through psycopg (the floor those statements allow); with ``durable_trial_starts``
+  (each commit flushed), against the same two statements sent raw;
 - run creation (``start_run`` + ``log_summary_metrics``) per second against its two
   statements sent raw and MLflow's ``create_run`` + ``log_batch`` (one metric) on a SQL
   tracking store;
@@ -58,6 +59,7 @@ from benchmarks._harness import (
 )
 from resultsdb.api import ResultsDB
 from resultsdb.config import Settings
+from resultsdb.registry import default_registry
 
 # Overridable so a quick local run does not take minutes; the report states what was used.
 SECONDS = float(os.environ.get("RESULTSDB_BENCH_SECONDS", "5"))
@@ -140,6 +142,32 @@ def _raw_lifecycles(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None
     return _raw_trials(conninfo, run_id, finish=True)
 
 
+def _raw_api_statements(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None]]:
+    """The library's own two statements (its insert_trial, start unflushed, and its
+    finish_trial, both returning the whole row) sent raw: what the API's lifecycle
+    costs with nothing of the library but its SQL. Rows come back as tuples."""
+    conn = psycopg.connect(conninfo, autocommit=True)
+    queries = default_registry()
+    start = queries["insert_trial"].psycopg_text
+    finish = queries["finish_trial"].psycopg_text
+    rng = random.Random()
+    run = UUID(run_id)
+    no_metrics = Jsonb({})
+
+    def step() -> None:
+        params = {"x": rng.random(), "y": rng.randint(1, 10)}
+        row = conn.execute(start, {
+            "run_id": run, "trial_run_id": None, "parameters": Jsonb(params),
+            "objective_value": None, "metrics": no_metrics, "status": "running",
+            "synchronous_commit": "off"}, prepare=True).fetchone()
+        if row is not None:
+            conn.execute(finish, {"id": row[0], "status": "completed", "metrics": no_metrics,
+                                  "objective_value": params["x"] * params["y"]},
+                         prepare=True).fetchone()
+
+    return step, conn.close
+
+
 def _api_durable_trials(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None]]:
     return _api_trials(conninfo, run_id, durable_starts=True)
 
@@ -166,7 +194,7 @@ def _optuna_trials(url: str, study_name: str) -> tuple[Step, Callable[[], None]]
 
 _KINDS: dict[str, Callable[[str, str], tuple[Step, Callable[[], None]]]] = {
     "api": _api_trials, "api_durable": _api_durable_trials, "raw": _raw_trials,
-    "raw2": _raw_lifecycles, "optuna": _optuna_trials,
+    "raw2": _raw_lifecycles, "raw_api_sql": _raw_api_statements, "optuna": _optuna_trials,
 }
 
 
@@ -271,7 +299,7 @@ def _trial_lifecycle(bench: Bench) -> list[Result]:
         for n in (1, PROCESSES):
             procs = f"{n} process{'es' if n > 1 else ''}"
             setups: Setups = {kind: (bench.conninfo, search_run())
-                              for kind in ("raw", "raw2", "api", "api_durable")}
+                              for kind in ("raw", "raw2", "raw_api_sql", "api", "api_durable")}
             if optuna_url is not None and n == PROCESSES:
                 setups["optuna"] = (optuna_url, _optuna_study(optuna_url))
             rates = _trials_per_second(setups, n)
@@ -281,6 +309,12 @@ def _trial_lifecycle(bench: Bench) -> list[Result]:
             row.note = ("start commits unflushed, the finish flushes both; "
                         + (_target(row.ratio, TARGET_FLOOR) if n == PROCESSES else "no target"))
             results.append(row)
+            results.append(Result(
+                TRIALS, f"ResultsDB lifecycle, {procs}", ours, "trials/s",
+                f"the same two statements sent raw (psycopg, start unflushed), {procs}",
+                rates["raw_api_sql"],
+                note="the library's cost over its own SQL; that SQL's own rate against the "
+                     f"floor: {rates['raw_api_sql'] / rates['raw']:.2f}x"))
             results.append(Result(
                 TRIALS, f"ResultsDB lifecycle, durable starts, {procs}", rates["api_durable"],
                 "trials/s", f"raw insert + raw finishing update, {procs}", rates["raw2"],
