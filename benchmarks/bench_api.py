@@ -116,56 +116,52 @@ def _api_trials(conninfo: str, run_id: str, *, durable_starts: bool = False
     return step, db.close
 
 
-def _raw_trials(conninfo: str, run_id: str, *, finish: bool = False
-                ) -> tuple[Step, Callable[[], None]]:
-    """The floor: the counter-row insert alone; with ``finish``, the finishing update too
-    (the API's two statements, raw: what a lifecycle costs without the library)."""
+def _raw_steps(conninfo: str, run_id: str, start: str, finish: str | None = None, *,
+               start_args: dict[str, Any] | None = None,
+               finish_args: dict[str, Any] | None = None) -> tuple[Step, Callable[[], None]]:
+    """Trials sent raw on one autocommit connection, prepared: the ``start`` statement
+    alone, or followed by ``finish`` (with ``*_args`` for the parameters beyond run,
+    parameters, id, objective value and metrics)."""
     conn = psycopg.connect(conninfo, autocommit=True)
-    insert = BENCH_QUERIES["bench_trial_insert_raw"].psycopg_text
-    update = BENCH_QUERIES["bench_trial_finish_raw"].psycopg_text
     rng = random.Random()
     run = UUID(run_id)
     no_metrics = Jsonb({})
 
     def step() -> None:
         params = {"x": rng.random(), "y": rng.randint(1, 10)}
-        row = conn.execute(insert, {"run_id": run, "parameters": Jsonb(params)},
-                           prepare=True).fetchone()
-        if finish and row is not None:
-            conn.execute(update, {"id": row[0], "objective_value": params["x"] * params["y"],
-                                  "metrics": no_metrics}, prepare=True).fetchone()
+        row = conn.execute(start, {"run_id": run, "parameters": Jsonb(params),
+                                   **(start_args or {})}, prepare=True).fetchone()
+        if finish is not None and row is not None:
+            conn.execute(finish, {"id": row[0], "objective_value": params["x"] * params["y"],
+                                  "metrics": no_metrics, **(finish_args or {})},
+                         prepare=True).fetchone()
 
     return step, conn.close
 
 
+def _raw_trials(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None]]:
+    """The floor: the counter-row insert alone, one statement per trial."""
+    return _raw_steps(conninfo, run_id, BENCH_QUERIES["bench_trial_insert_raw"].psycopg_text)
+
+
 def _raw_lifecycles(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None]]:
-    return _raw_trials(conninfo, run_id, finish=True)
+    """The counter-row insert, then the finishing update: a lifecycle's two statements,
+    each commit flushed, without the library."""
+    return _raw_steps(conninfo, run_id, BENCH_QUERIES["bench_trial_insert_raw"].psycopg_text,
+                      BENCH_QUERIES["bench_trial_finish_raw"].psycopg_text)
 
 
 def _raw_api_statements(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None]]:
     """The library's own two statements (its insert_trial, start unflushed, and its
     finish_trial, both returning the whole row) sent raw: what the API's lifecycle
     costs with nothing of the library but its SQL. Rows come back as tuples."""
-    conn = psycopg.connect(conninfo, autocommit=True)
     queries = default_registry()
-    start = queries["insert_trial"].psycopg_text
-    finish = queries["finish_trial"].psycopg_text
-    rng = random.Random()
-    run = UUID(run_id)
-    no_metrics = Jsonb({})
-
-    def step() -> None:
-        params = {"x": rng.random(), "y": rng.randint(1, 10)}
-        row = conn.execute(start, {
-            "run_id": run, "trial_run_id": None, "parameters": Jsonb(params),
-            "objective_value": None, "metrics": no_metrics, "status": "running",
-            "synchronous_commit": "off"}, prepare=True).fetchone()
-        if row is not None:
-            conn.execute(finish, {"id": row[0], "status": "completed", "metrics": no_metrics,
-                                  "objective_value": params["x"] * params["y"]},
-                         prepare=True).fetchone()
-
-    return step, conn.close
+    return _raw_steps(
+        conninfo, run_id, queries["insert_trial"].psycopg_text,
+        queries["finish_trial"].psycopg_text,
+        start_args={"trial_run_id": None, "objective_value": None, "metrics": Jsonb({}),
+                    "status": "running", "synchronous_commit": "off"},
+        finish_args={"status": "completed"})
 
 
 def _api_durable_trials(conninfo: str, run_id: str) -> tuple[Step, Callable[[], None]]:
