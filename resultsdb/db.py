@@ -1,4 +1,4 @@
-"""Connections: the pool, transactions, error mapping and retries.
+"""Connections: the pool, transactions and retries (errors are translated by resultsdb.errmap).
 
 One :class:`Database` owns one psycopg_pool ``ConnectionPool``. Connections are
 in autocommit mode, so a read is one round trip; writes go through
@@ -32,18 +32,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from resultsdb import embedded
 from resultsdb.config import Settings, mask_url, url_password
+from resultsdb.errmap import ErrorMapper
 from resultsdb.errors import (
-    AlreadyExists,
     CommitOutcomeUnknown,
-    ConstraintViolation,
-    DatabaseError,
     DatabaseUnavailable,
-    InvalidInput,
-    InvalidTransition,
-    ProtectedRow,
-    ReferenceNotFound,
     ResultsDBError,
-    StillReferenced,
     Timeout,
     TransientError,
 )
@@ -123,7 +116,7 @@ class Database:
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any
-        self._constraints: dict[str, ConstraintInfo] | None = None
+        self._errors = ErrorMapper(self._scrub, self._constraint_catalog)
 
     def __repr__(self) -> str:
         return f"Database({self.masked_url})"
@@ -435,96 +428,12 @@ class Database:
 
     def constraint(self, name: str | None) -> ConstraintInfo | None:
         """Catalog description of a constraint (cached; for error messages)."""
-        if not name:
-            return None
-        if self._constraints is None:
-            try:
-                with psycopg.connect(self.conninfo, **self._connect_kwargs()) as conn:
-                    rows = self.registry.many(conn, "constraint_catalog")
-                self._constraints = {c.name: c for c in rows}
-            except psycopg.Error:
-                return None
-        return self._constraints.get(name)
+        return self._errors.constraint(name)
 
     def map_error(self, exc: psycopg.Error) -> ResultsDBError:
-        """Translate a psycopg error into the resultsdb hierarchy."""
-        diag = exc.diag
-        message = self._scrub((diag.message_primary or str(exc)).strip())
-        table = diag.table_name
-        column = diag.column_name
-        cname = diag.constraint_name
-        sqlstate = exc.sqlstate or ""
-        if sqlstate == "RS001":
-            detail = dict(kv.split("=", 1) for kv in (diag.message_detail or "").split() if "=" in kv)
-            return InvalidTransition(message, table=table, from_status=detail.get("from"),
-                                     to_status=detail.get("to"))
-        if sqlstate == "RS002":
-            where = f"{table}.{column}" if table and column else (table or "row")
-            return ProtectedRow(f"{where}: {message}", table=table, field=column,
-                                columns=(column,) if column else ())
-        if isinstance(exc, pgerrors.IntegrityError):
-            return self._map_integrity(exc, message, table, column, cname)
-        if isinstance(exc, pgerrors.QueryCanceled):
-            return Timeout(f"statement cancelled: {message}")
-        if isinstance(exc, pgerrors.SerializationFailure | pgerrors.DeadlockDetected
-                      | pgerrors.LockNotAvailable):
-            return TransientError(message)
-        if isinstance(exc, pgerrors.DataError):
-            return InvalidInput(f"invalid value: {message}", field=column, table=table)
-        if isinstance(exc, psycopg.OperationalError | pgerrors.AdminShutdown
-                      | pgerrors.CannotConnectNow):
-            return DatabaseUnavailable(f"database unavailable: {message}")
-        return DatabaseError(f"{type(exc).__name__}: {message}")
+        """Translate a psycopg error into the resultsdb hierarchy (resultsdb.errmap)."""
+        return self._errors.map(exc)
 
-    def _map_integrity(self, exc: psycopg.Error, message: str, table: str | None,
-                       column: str | None, cname: str | None) -> ResultsDBError:
-        detail = self._scrub(exc.diag.message_detail or "")
-        key_cols = re.match(r"Key \(([^)]*)\)", detail)
-        columns = tuple(c.strip() for c in key_cols.group(1).split(",")) if key_cols else ()
-        if (cname and self.constraint(cname) is None) or (table and self.constraint(table) is None):
-            self._constraints = None  # a partition created after the catalog was read
-        info = self.constraint(cname)
-        if info is not None:
-            table = info.table_name
-            columns = columns or tuple(info.columns)
-        elif table and (rel := self.constraint(table)) is not None:
-            table = rel.table_name  # the catalog lists each partition under its own name
-        if column and not columns:
-            columns = (column,)
-        field = column or (columns[0] if len(columns) == 1 else None)
-        if isinstance(exc, pgerrors.CheckViolation) and columns and not field:
-            field = columns[0]  # a rule over several columns is worded about the first it names
-        where = f"{table}.{field}" if table and field else (table or "row")
-        if isinstance(exc, pgerrors.UniqueViolation):
-            what = ", ".join(columns) if columns else (cname or "key")
-            text = f"{table or 'row'}: a row with this ({what}) already exists"
-            if info and info.description:
-                text += f" ({info.description})"
-            return AlreadyExists(text, constraint=cname, table=table, field=field, columns=columns)
-        # ON DELETE RESTRICT raises restrict_violation on PostgreSQL 18, foreign_key_violation
-        # ("is still referenced") before. The row refused is in the referenced table, which
-        # only the message names: diag.table_name is the referencing one.
-        if isinstance(exc, pgerrors.RestrictViolation) or (
-                isinstance(exc, pgerrors.ForeignKeyViolation) and "referenced from table" in detail):
-            target = re.search(r'on table "([^"]+)" violates', message)
-            if target:
-                rel = self.constraint(target.group(1))
-                table = rel.table_name if rel else target.group(1)
-            ref = re.search(r'from table "([^"]+)"', detail)
-            by = ref.group(1) if ref else "another table"
-            if info is not None:
-                by = f"{info.table_name} ({', '.join(info.columns)})"
-            where = f"{table}.{field}" if table and field else (table or "row")
-            return StillReferenced(
-                f"{where}: cannot delete or change, rows in {by} still reference it",
-                constraint=cname, table=table, field=field, columns=columns)
-        if isinstance(exc, pgerrors.ForeignKeyViolation):
-            return ReferenceNotFound(
-                f"{where}: refers to a row that does not exist ({detail or message})",
-                constraint=cname, table=table, field=field, columns=columns)
-        if isinstance(exc, pgerrors.NotNullViolation):
-            return ConstraintViolation(f"{where}: must not be null", constraint=cname,
-                                       table=table, field=field, columns=columns)
-        rule = info.description if info and info.description else f"violates {cname or message}"
-        return ConstraintViolation(f"{where}: {rule}", constraint=cname, table=table,
-                                   field=field, columns=columns)
+    def _constraint_catalog(self) -> list[ConstraintInfo]:
+        with psycopg.connect(self.conninfo, **self._connect_kwargs()) as conn:
+            return list(self.registry.many(conn, "constraint_catalog"))
