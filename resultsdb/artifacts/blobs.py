@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from resultsdb.artifacts.store import ArtifactStore, BlobRef, Data
+from resultsdb.artifacts._sources import Data
+from resultsdb.artifacts.store import ArtifactStore, BlobRef
 from resultsdb.db import Connection, Database
 from resultsdb.errors import ArtifactError, ArtifactNotFound, InvalidInput
 from resultsdb.inputs import as_id

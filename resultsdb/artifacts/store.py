@@ -17,8 +17,6 @@ claims that make garbage collection safe.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -26,17 +24,19 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import AbstractBufferedFile
 
 from resultsdb.artifacts import _copy, _multipart, keys
+from resultsdb.artifacts import _sources as sources
 from resultsdb.artifacts._errors import SourceFailed, mapped
+from resultsdb.artifacts._sources import Data
 from resultsdb.artifacts.reader import VerifyingReader
 from resultsdb.config import Settings
-from resultsdb.errors import ArtifactCorrupt, ArtifactSourceChanged, InvalidArtifactKey
+from resultsdb.errors import ArtifactCorrupt, InvalidArtifactKey
 
 # 4 MiB: large enough that per-chunk overhead vanishes and hashing overlaps writing well,
 # small enough that a put holds a few MiB whatever the blob's size.
@@ -44,7 +44,6 @@ CHUNK_SIZE = 4 << 20
 # s3fs uploads a multipart part each time its buffer passes this; its default is 50 MiB.
 S3_BLOCK_SIZE = 8 << 20
 
-Data = bytes | bytearray | memoryview | IO[bytes] | str | os.PathLike[str]
 BlobStatus = Literal["ok", "missing", "corrupt"]
 
 
@@ -151,9 +150,9 @@ class ArtifactStore:
         Whatever happens inside the block, the temporary key is gone afterwards: committed
         into place or deleted. Nothing is visible under the content key until commit.
         """
-        if not self.local and self.fs.protocol != "memory" and _rereadable(data):
+        if not self.local and self.fs.protocol != "memory" and sources.rereadable(data):
             try:  # the source only: its failures are the caller's, not the store's
-                sha256, size = _hash_source(data, self.chunk_size)
+                sha256, size = sources.hash_source(data, self.chunk_size)
             except SourceFailed as failed:
                 raise failed.original from None
             yield StagedBlob(self, None, sha256, size, source=data)
@@ -176,7 +175,7 @@ class ArtifactStore:
                 field="data")
         path = data if isinstance(data, str | os.PathLike) else None
         with ExitStack() as stack:
-            source = stack.enter_context(_reopened(data))
+            source = stack.enter_context(sources.reopened(data))
             try:
                 with mapped(self.fs.unstrip_protocol(tmp)):
                     if self.local:
@@ -186,7 +185,7 @@ class ArtifactStore:
                                                                fsync=self.fsync)
                             if copied is not None:
                                 return copied
-                    return self._stream(_guarded(_copy.chunks(source, self.chunk_size)), tmp)
+                    return self._stream(sources.guarded(_copy.chunks(source, self.chunk_size)), tmp)
             except SourceFailed as failed:
                 raise failed.original from None  # the caller's source broke, not the store
 
@@ -217,25 +216,25 @@ class ArtifactStore:
         with mapped(self.fs.unstrip_protocol(final)):
             if self._size(final) == size:
                 return False  # already stored: deduplicated, nothing sent
-        with _reopened(data) as source:
+        with sources.reopened(data) as source:
             try:
                 if size >= 2 * S3_BLOCK_SIZE and hasattr(self.fs, "call_s3"):
                     with mapped(self.fs.unstrip_protocol(final)):
                         sent = _multipart.upload_verified(
-                            self.fs, final, _guarded(_copy.chunks(source, self.chunk_size)),
+                            self.fs, final, sources.guarded(_copy.chunks(source, self.chunk_size)),
                             part_size=S3_BLOCK_SIZE, expected=(sha256, size))
                         self.fs.invalidate_cache(final)
                     if sent != (sha256, size):
-                        raise _source_changed(sha256, size, sent)
+                        raise sources.source_changed(sha256, size, sent)
                     return True
                 with mapped(self.fs.unstrip_protocol(final)):
                     f = self.fs.open(final, "wb")
                     ok = False
                     try:
-                        sent = _copy.copy_hashing(_guarded(_copy.chunks(source, self.chunk_size)),
+                        sent = _copy.copy_hashing(sources.guarded(_copy.chunks(source, self.chunk_size)),
                                                   f.write)
                         if sent != (sha256, size):
-                            raise _source_changed(sha256, size, sent)
+                            raise sources.source_changed(sha256, size, sent)
                         ok = True
                     finally:
                         if ok:
@@ -354,7 +353,7 @@ class ArtifactStore:
         the local copy - what the caller gets - before it is renamed into place."""
         with mapped(self.uri(sha256)):
             self.fs.get_file(self.key(sha256), partial)
-        return _hash_source(partial, self.chunk_size)
+        return sources.hash_source(partial, self.chunk_size)
 
     def check(self, sha256: str, size: int | None = None,
               progress: Callable[[int], None] | None = None) -> BlobStatus:
@@ -423,73 +422,6 @@ class ArtifactStore:
                 yield keys.check_sha256(name)
             except InvalidArtifactKey:
                 continue  # not ours
-
-
-def _rereadable(data: Data) -> bool:
-    """Data that can be read a second time cheaply: bytes, a local path, a local seekable file."""
-    if isinstance(data, bytes | bytearray | memoryview | str | os.PathLike):
-        return True
-    if isinstance(data, io.BytesIO):
-        return True
-    try:
-        data.fileno()
-        return bool(data.seekable())
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def _hash_source(data: Data, chunk_size: int) -> tuple[str, int]:
-    """The sha256 and size of ``data`` (a file is rewound to where it was)."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        view = memoryview(data).cast("B")
-        return hashlib.sha256(view).hexdigest(), len(view)
-    digest = hashlib.sha256()
-    size = 0
-    with _reopened(data, rewind=True) as source:
-        for chunk in _guarded(_copy.chunks(source, chunk_size)):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-@contextmanager
-def _reopened(data: Data, *, rewind: bool = False) -> Iterator[Any]:
-    """``data`` ready to read: a path opened; a file as it stands, put back where it was
-    afterwards when ``rewind`` (the hashing pass, so that the upload reads the same bytes)."""
-    if isinstance(data, str | os.PathLike):
-        # Opened outside the store's error mapping: a missing source is the caller's.
-        with open(data, "rb", buffering=0) as f:
-            yield f
-        return
-    if isinstance(data, bytes | bytearray | memoryview):
-        yield data
-        return
-    if not rewind:
-        yield data
-        return
-    start = data.tell()
-    try:
-        yield data
-    finally:
-        data.seek(start)
-
-
-def _source_changed(sha256: str, size: int, sent: tuple[str, int]) -> ArtifactSourceChanged:
-    return ArtifactSourceChanged(
-        f"data: changed while being stored (hashed {size} bytes as {sha256[:12]}…, then read "
-        f"{sent[1]} bytes as {sent[0][:12]}…); nothing was stored")
-
-
-def _guarded(chunks: Iterator[memoryview]) -> Iterator[memoryview]:
-    """The chunks, with the source's own failures marked so they are not mapped as store errors."""
-    while True:
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise SourceFailed(exc) from exc
-        yield chunk
 
 
 def _abandon(f: Any) -> None:
