@@ -263,15 +263,19 @@ class Database:
         finally:
             pool.putconn(conn)
 
-    def _call(self, fn: Callable[[Connection], T], pool: ConnectionPool[Connection], *,
+    def _call(self, fn: Callable[[Connection], T], *, replica: bool = False,
               statement: bool = False) -> T:
-        """``fn`` on a connection of ``pool``, errors mapped: what ``with
-        _mapped_errors(), _getconn(pool)`` does, without its two generator frames.
-        These are the hot paths, each call of which is one or two statements.
+        """``fn`` on a pooled connection, errors mapped: what ``with _mapped_errors(),
+        _getconn(pool)`` does, without its two generator frames. These are the hot
+        paths, each call of which is one or two statements. The pool is looked up
+        here, inside the caller's retry loop, so a pool that could not open (the
+        server down) is tried again on the next attempt.
 
+        ``replica``: the read replica's pool when one is configured.
         ``statement``: ``fn``'s write is its own commit, so a connection that breaks
         under it leaves the outcome unknown (CommitOutcomeUnknown, never retried).
         """
+        pool = (self.read_pool if replica else None) or self.pool
         conn = self._checkout(pool)
         try:
             try:
@@ -393,8 +397,7 @@ class Database:
             with self.transaction() as conn:
                 return fn(conn)
 
-        pool = self.pool
-        return self._retry(lambda: self._call(fn, pool, statement=True))
+        return self._retry(lambda: self._call(fn, statement=True))
 
     def read(self, fn: Callable[[Connection], T], *, replica: bool = False) -> T:
         """Run ``fn(conn)`` on an autocommit connection, retrying transient failures.
@@ -406,8 +409,7 @@ class Database:
         if self.in_transaction():
             with self.connection() as conn:
                 return fn(conn)
-        pool = (self.read_pool if replica else None) or self.pool
-        return self._retry(lambda: self._call(fn, pool))
+        return self._retry(lambda: self._call(fn, replica=replica))
 
     # -- errors ---------------------------------------------------------------------
 

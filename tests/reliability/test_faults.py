@@ -162,6 +162,27 @@ def test_server_killed_mid_save_model_leaves_no_version_and_a_retry_adds_exactly
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("call", ["read", "write_statement"])
+def test_a_first_call_while_the_server_is_down_is_retried_until_the_pool_opens(
+        private_server: PrivateServer, call: str) -> None:
+    """A Database whose pool has never opened, called while the server is down: opening
+    the pool is part of each attempt, so the call succeeds once the server is back
+    within the retries, instead of failing on the first attempt."""
+    private_server.kill()
+    private_server.wait_down()
+    restart = Call(lambda: (time.sleep(1.0), private_server.restart()))
+    db = Database(fast_failing(private_server.url, retry_attempts=8))  # opens on first use
+    try:
+        restart.start()
+        value = getattr(db, call)(lambda c: c.execute("select 42").fetchone()[0])
+        restart.join(60)
+    finally:
+        db.close()
+    assert value == 42
+    assert not isinstance(restart.outcome, BaseException), restart.outcome
+
+
+@pytest.mark.slow
 def test_server_killed_after_trial_starts_keeps_every_finished_trial_and_numbers_gapless(
         private_server: PrivateServer) -> None:
     """Trial starts commit without waiting for their WAL flush; finishes wait. A crash may
