@@ -84,7 +84,7 @@ class ErrorMapper:
         return DatabaseError(f"{type(exc).__name__}: {message}")
 
     def _integrity(self, exc: psycopg.Error, message: str, table: str | None,
-                       column: str | None, cname: str | None) -> ResultsDBError:
+                   column: str | None, cname: str | None) -> ResultsDBError:
         detail = self._scrub(exc.diag.message_detail or "")
         key_cols = re.match(r"Key \(([^)]*)\)", detail)
         columns = tuple(c.strip() for c in key_cols.group(1).split(",")) if key_cols else ()

@@ -95,6 +95,8 @@ class Query:
         query without parameters, which psycopg sends as it is (no ``%%`` doubling).
         """
         text = self.positional_text if positional else self.psycopg_text
+        if not identifiers and not literals and not self.identifiers and not self.literals:
+            return text  # nothing to check or write in: the common case, on every call
         literals = literals or {}
         if set(identifiers) != set(self.identifiers):
             raise QueryRegistryError(
@@ -105,8 +107,6 @@ class Query:
             raise QueryRegistryError(
                 f"query {self.name} takes literals {sorted(self.literals)}, got {sorted(literals)}"
             )
-        if not self.identifiers and not self.literals:
-            return text
         for key, value in literals.items():
             words = self.literals[key]
             if words is None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -370,11 +370,8 @@ class Registry:
         values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
         # Without parameters psycopg sends the statement as it is, so it must not hold the
         # '%%' that psycopg_text has for a literal '%': that is the positional text then.
-        if identifiers or query.identifiers or query.literals:
-            statement = query.compose(identifiers or {}, positional=not query.params,
-                                      literals=literals)
-        else:  # what compose() would return, without its checks of nothing
-            statement = query.psycopg_text if query.params else query.positional_text
+        statement = query.compose(identifiers or {}, positional=not query.params,
+                                  literals=literals)
         started = time.perf_counter()
         try:
             cur.execute(statement, values or None)
