@@ -82,6 +82,12 @@ def pg_server() -> Iterator[Server]:
     # one checkout never stop each other's server.
     data_dir = TEST_DATA_DIR / f"session-{os.getpid()}"
     info = embedded.start(data_dir)
+    # A throwaway server: nothing on it must survive an OS crash, and the durability
+    # tests kill processes, not the machine. fsync dominated CREATE DATABASE ... TEMPLATE.
+    with psycopg.connect(info.conninfo(), autocommit=True) as admin:
+        for setting in ("fsync", "full_page_writes"):
+            admin.execute(f"alter system set {setting} = off")
+        admin.execute("select pg_reload_conf()")
     try:
         yield Server(info.conninfo(), f"embedded ({data_dir})")
     finally:
