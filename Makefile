@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install migrate rollback status history seed psql test test-fast lint bench demo \
+.PHONY: install migrate rollback status history seed psql test test-fast lint bench demo queries \
         db-start db-stop clean
 
 install: $(STAMP)
@@ -42,6 +42,9 @@ test: install         ## the whole suite, slow tests included (as CI runs it)
 
 test-fast: install    ## skip tests marked slow
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+queries: install       ## regenerate resultsdb/queries.py from the sql/queries headers
+	$(BIN)/python -m resultsdb.codegen
 
 lint: install
 	$(BIN)/ruff check resultsdb tests benchmarks

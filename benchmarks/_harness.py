@@ -21,11 +21,14 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from resultsdb import migrate
 from resultsdb.config import Settings
+from resultsdb.connection import Connection
 from resultsdb.db import Database, ensure_database, resolve_conninfo
-from resultsdb.registry import Registry, default_registry
+from resultsdb.registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_QUERIES = Registry.load(Path(__file__).parent / "sql")
+# The benchmarks' own statements, and the tests' (databases created and dropped per run).
+BENCH_QUERIES = Registry.load(Path(__file__).parent / "sql",
+                              Path(__file__).parent.parent / "tests" / "sql")
 INSTALL_HINT = "pip install -e '.[bench]'"
 
 
@@ -59,8 +62,8 @@ class Bench:
     def database(self, **settings: object) -> Database:
         return Database(Settings(url=self.conninfo, **settings))  # type: ignore[arg-type]
 
-    def connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.conninfo, autocommit=True)
+    def connect(self) -> Connection:
+        return Connection.connect(self.conninfo, autocommit=True)
 
 
 @contextmanager
@@ -76,12 +79,12 @@ def bench_database() -> Iterator[Bench]:
         with Database(url=conninfo) as db:
             migrate.migrate(db)
             with db.connection() as conn:
-                version = db.registry.scalar(conn, "server_version_num")
+                version = BENCH_QUERIES.run(conn, "server_version_num")
         source = "RESULTSDB_BENCH_URL" if url else "embedded"
         yield Bench(conninfo, f"PostgreSQL {version // 10000}.{version % 10000} ({source})")
     finally:
         with psycopg.connect(maintenance, autocommit=True) as conn:
-            default_registry().execute(conn, "drop_database", identifiers={"name": name})
+            BENCH_QUERIES.run(conn, "drop_database", identifiers={"name": name})
 
 
 def missing_packages(*packages: str) -> list[str]:
@@ -122,7 +125,7 @@ def side_database(bench: Bench, suffix: str) -> Iterator[str]:
         yield make_conninfo(bench.conninfo, dbname=name)
     finally:
         with psycopg.connect(maintenance, autocommit=True) as conn:
-            default_registry().execute(conn, "drop_database", identifiers={"name": name})
+            BENCH_QUERIES.run(conn, "drop_database", identifiers={"name": name})
 
 
 @contextmanager

@@ -447,7 +447,7 @@ def _queries(bench: Bench) -> list[Result]:
             bench.connect() as raw:
         exp = db.start_experiment("bench-queries")
         started = time.perf_counter()
-        BENCH_QUERIES.rowcount(raw, "bench_bulk_runs", experiment_id=exp.id, n=BULK_RUNS)
+        BENCH_QUERIES.run(raw, "bench_bulk_runs", experiment_id=exp.id, n=BULK_RUNS)
         print(f"   {BULK_RUNS:,} runs generated in {time.perf_counter() - started:.1f}s", flush=True)
 
         # Five runs logged through the API, with configurations, for compare_runs; the
@@ -470,7 +470,7 @@ def _queries(bench: Bench) -> list[Result]:
                         f"{year:064x}", f"snapshots/{year}.parquet")
                 saved = db.save_model(run, os.urandom(64 << 10), "xgboost", config=leaf,
                                       name="bench-model", commit_hash="0123abc")
-        BENCH_QUERIES.execute(raw, "bench_analyze")
+        BENCH_QUERIES.run(raw, "bench_analyze")
         version = saved.version
         ids = [r.id for r in runs]
 

@@ -59,8 +59,9 @@ from benchmarks._harness import (
     sqlalchemy_url,
 )
 from resultsdb import embedded, series
+from resultsdb.connection import Connection
 from resultsdb.db import Database
-from resultsdb.registry import default_registry
+from resultsdb.repositories import series as series_repo
 from resultsdb.series import ingest
 
 ROWS = int(os.environ.get("RESULTSDB_BENCH_SERIES_ROWS", "1000000"))
@@ -111,7 +112,7 @@ def trades_of(n: int) -> pd.DataFrame:
 class Ingest:
     """One DataFrame loaded into a fresh run by each method, into an empty table each time."""
 
-    def __init__(self, bench: Bench, db: Database, conn: psycopg.Connection, experiment: Any,
+    def __init__(self, bench: Bench, db: Database, conn: Connection, experiment: Any,
                  frame: pd.DataFrame, folder: Path, trades: pd.DataFrame | None = None) -> None:
         self.bench, self.db, self.conn, self.experiment = bench, db, conn, experiment
         self.frame, self.folder, self.trades = frame, folder, trades
@@ -123,9 +124,9 @@ class Ingest:
         self.conn.execute(Q["series_bench_checkpoint"].psycopg_text)
 
     def fresh_run(self) -> uuid.UUID:
-        Q.execute(self.conn, "series_bench_truncate")
+        Q.run(self.conn, "series_bench_truncate")
         self.checkpoint()
-        run_id: uuid.UUID = Q.scalar(self.conn, "series_bench_run", experiment_id=self.experiment)
+        run_id: uuid.UUID = Q.run(self.conn, "series_bench_run", experiment_id=self.experiment)
         return run_id
 
     def timed(self, prepare: Callable[[uuid.UUID], Any], load: Callable[[uuid.UUID, Any], Any]) -> float:
@@ -205,8 +206,7 @@ class Ingest:
 
     def write_row(self) -> float:
         def load(run_id: uuid.UUID, rows: list[tuple[Any, ...]]) -> None:
-            with self.conn.transaction(), self.conn.cursor() as cur, \
-                    default_registry().copy(cur, "copy_equity_in") as copy:
+            with self.conn.transaction(), series_repo.copy_in(self.conn, "equity") as copy:
                 copy.set_types(["uuid", "uuid", "timestamptz", "float8", "float8", "float8"])
                 for row in rows:
                     copy.write_row(row)
@@ -299,7 +299,7 @@ class MlflowMetrics:
                         for i, t in enumerate(millis) for key in MLFLOW_METRICS]
 
     def measure(self) -> float:
-        Q.execute(self.store, "series_bench_mlflow_truncate")
+        Q.run(self.store, "series_bench_mlflow_truncate")
         self.ing.checkpoint()
         run_id = self.client.create_run(self.experiment_id).info.run_id
         started = time.perf_counter()
@@ -433,21 +433,21 @@ def memory_results(ing: Ingest) -> list[Result]:
 
 
 class Reads:
-    def __init__(self, bench: Bench, db: Database, conn: psycopg.Connection, experiment: Any,
+    def __init__(self, bench: Bench, db: Database, conn: Connection, experiment: Any,
                  folder: Path) -> None:
         self.bench, self.db, self.conn, self.experiment, self.folder = bench, db, conn, experiment, folder
         self.stored = 0
 
     def fill(self, rows: int) -> uuid.UUID:
-        run_id: uuid.UUID = Q.scalar(self.conn, "series_bench_run", experiment_id=self.experiment)
+        run_id: uuid.UUID = Q.run(self.conn, "series_bench_run", experiment_id=self.experiment)
         with psycopg.connect(self.bench.conninfo, autocommit=True) as c:
-            Q.execute(c, "series_bench_without_triggers")
-            Q.rowcount(c, "series_bench_fill", run_id=run_id, n=rows)
+            Q.run(c, "series_bench_without_triggers")
+            Q.run(c, "series_bench_fill", run_id=run_id, n=rows)
         self.stored += rows
         return run_id
 
     def analyze(self) -> None:
-        Q.execute(self.conn, "series_bench_analyze")
+        Q.run(self.conn, "series_bench_analyze")
 
     def api(self, run_id: uuid.UUID) -> float:
         started = time.perf_counter()
@@ -538,7 +538,7 @@ def run(bench: Bench) -> list[Result]:
     with bench.database() as db, bench.connect() as conn, tempfile.TemporaryDirectory() as tmp, \
             contextlib.ExitStack() as stack:
         folder = Path(tmp)
-        experiment = Q.scalar(conn, "series_bench_experiment", name=f"series-bench-{uuid.uuid4().hex[:8]}")
+        experiment = Q.run(conn, "series_bench_experiment", name=f"series-bench-{uuid.uuid4().hex[:8]}")
         ing = Ingest(bench, db, conn, experiment, frame_of(ROWS), folder,
                      trades_of(TRADE_ROWS) if TRADE_ROWS else None)
         results += ingest_results(ing, REPEAT, full=True, others=other_writers(bench, ing, stack))
@@ -552,8 +552,8 @@ def run(bench: Bench) -> list[Result]:
             results += ingest_results(big, 1, full=False)
             print(f"   ingest {BIG_ROWS:,} done", flush=True)
             del big
-        Q.execute(conn, "series_bench_truncate")
+        Q.run(conn, "series_bench_truncate")
         reads = Reads(bench, db, conn, experiment, folder)
         results += read_results(reads, REPEAT)
-        Q.execute(conn, "series_bench_truncate")
+        Q.run(conn, "series_bench_truncate")
     return results

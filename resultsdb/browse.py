@@ -8,18 +8,20 @@ person wants beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from resultsdb.api import ResultsDB
-from resultsdb.api._base import Page, decode_cursor, encode_cursor, is_uuid
+from resultsdb.api.base import Page, decode_cursor, encode_cursor
 from resultsdb.errors import InvalidInput, NotFound
-from resultsdb.inputs import as_limit
+from resultsdb.inputs import as_limit, is_uuid
 from resultsdb.records import ModelListing, Record, Trial, TrialStatus
+from resultsdb.repositories import catalog
 from resultsdb.repositories import configurations as configs_repo
+from resultsdb.repositories import experiments as experiments_repo
 from resultsdb.repositories import models as models_repo
-
-Kind = Literal["experiment", "run", "model", "version"]
+from resultsdb.repositories.catalog import Kind
+from resultsdb.repositories.common import Connection
 
 
 def parse_tags(pairs: list[str] | None) -> dict[str, str] | None:
@@ -41,10 +43,9 @@ def models(rdb: ResultsDB, *, experiment: Any = None, limit: int = 100,
     lim = as_limit(limit)
     after = decode_cursor(cursor, "models")[1] if cursor else None
 
-    def go(conn: Any) -> list[ModelListing]:
-        exp_id = rdb._experiment_id(conn, experiment) if experiment is not None else None
-        return rdb.db.registry.many(conn, "model_listing_page", experiment_id=exp_id,
-                                    after=after, limit=lim)
+    def go(conn: Connection) -> list[ModelListing]:
+        exp_id = experiments_repo.resolve(conn, experiment) if experiment is not None else None
+        return models_repo.listing(conn, experiment_id=exp_id, after=after, limit=lim)
 
     rows = rdb.db.read(go)
     return Page(rows, encode_cursor("models", "", rows[-1].id) if len(rows) == lim else None)
@@ -70,7 +71,7 @@ def kind_of(rdb: ResultsDB, ident: str) -> tuple[Kind, UUID]:
     """(kind, id) of an id, or of a live experiment's or a model's name; NotFound otherwise."""
     if is_uuid(ident):
         row_id = UUID(str(ident))
-        kind = rdb.db.read(lambda c: rdb.db.registry.scalar(c, "kind_of_id", id=row_id))
+        kind = rdb.db.read(lambda c: catalog.kind_of_id(c, row_id))
         if kind is None:
             raise NotFound(f"no experiment, run, model or model version has id {row_id}",
                            key={"id": row_id})

@@ -16,7 +16,6 @@ than the statement's commit.
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import logging
 import re
 import select
@@ -32,6 +31,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from resultsdb import embedded
 from resultsdb.config import Settings, mask_url, url_password
+from resultsdb.connection import Connection
 from resultsdb.errmap import ErrorMapper
 from resultsdb.errors import (
     CommitOutcomeUnknown,
@@ -42,10 +42,10 @@ from resultsdb.errors import (
 )
 from resultsdb.records import ConstraintInfo
 from resultsdb.registry import Registry, default_registry
+from resultsdb.repositories import catalog
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Connection = psycopg.Connection[Any]
 
 _current: contextvars.ContextVar[tuple[Database, Connection] | None] = contextvars.ContextVar(
     "resultsdb_transaction", default=None
@@ -90,12 +90,12 @@ def pre_ping(conn: Connection) -> None:
 
 def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
     """Create database ``name`` if it does not exist; True when created."""
-    reg = registry or default_registry()
-    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        if reg.scalar(conn, "database_exists", name=name):
+    with Connection.connect(admin_conninfo, autocommit=True) as conn:
+        conn.registry = registry
+        if catalog.database_exists(conn, name):
             return False
         try:
-            reg.execute(conn, "create_database", identifiers={"name": name})
+            catalog.create_database(conn, name)
         except pgerrors.DuplicateDatabase:
             return False  # created concurrently
         return True
@@ -110,9 +110,9 @@ class Database:
             settings = (settings or Settings()).model_copy(update={"url": url})
             settings = Settings.model_validate(settings.model_dump())
         self.settings = settings or Settings()
-        # A copy sharing the parsed queries, so each Database has its own slow-query threshold.
-        self.registry = dataclasses.replace(registry or default_registry(),
-                                            slow_query_ms=self.settings.slow_query_ms)
+        # The parsed queries with this Database's settings, given to every connection it opens.
+        self.registry = (registry or default_registry()).configured(
+            slow_query_ms=self.settings.slow_query_ms)
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any
@@ -167,6 +167,8 @@ class Database:
             max_size=s.pool_max_size,
             timeout=s.pool_timeout,
             kwargs=self._connect_kwargs(),
+            connection_class=Connection,
+            configure=self._configure,
             check=pre_ping,  # the spec's pre-ping (a round trip only when needed)
             reconnect_timeout=max(60.0, s.pool_timeout),
             name=name,
@@ -178,6 +180,16 @@ class Database:
             pool.close(timeout=0)
             raise self._unreachable(conninfo) from None
         return pool
+
+    def _configure(self, conn: Connection) -> None:
+        conn.registry = self.registry
+
+    def connect(self, conninfo: str | None = None) -> Connection:
+        """A new connection outside the pool (for catalog reads, locks held across a
+        migration), with this Database's queries and session settings."""
+        conn = Connection.connect(conninfo or self.conninfo, **self._connect_kwargs())
+        self._configure(conn)
+        return conn
 
     @property
     def read_conninfo(self) -> str | None:
@@ -201,7 +213,7 @@ class Database:
         conninfo = conninfo or self.conninfo
         where = self.masked_url if conninfo == self.conninfo else mask_url(conninfo)
         try:
-            psycopg.connect(conninfo, **self._connect_kwargs()).close()
+            Connection.connect(conninfo, **self._connect_kwargs()).close()
             reason = "connections time out"
         except psycopg.Error as exc:
             reason = self._scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
@@ -437,5 +449,5 @@ class Database:
         return self._errors.map(exc)
 
     def _constraint_catalog(self) -> list[ConstraintInfo]:
-        with psycopg.connect(self.conninfo, **self._connect_kwargs()) as conn:
-            return list(self.registry.many(conn, "constraint_catalog"))
+        with self.connect() as conn:
+            return catalog.constraints(conn)

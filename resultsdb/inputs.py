@@ -21,7 +21,7 @@ gives are checked; ``None`` itself passes only where the column is nullable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -36,8 +36,6 @@ from pydantic import (
 
 from resultsdb.errors import InvalidInput
 from resultsdb.fields import (
-    BIGINT_MAX,
-    Asset,
     CommitHash,
     DataSource,
     FileFormat,
@@ -61,7 +59,6 @@ from resultsdb.records import (
     ExperimentStatus,
     ModelVersionStatus,
     RunStatus,
-    TradeAction,
     TrialStatus,
 )
 
@@ -181,7 +178,7 @@ class ModelVersionCreate(Input):
 
 
 class ModelVersionUpdate(Input):
-    status: ModelVersionStatus = _unset()
+    # The status changes only through repositories.models.set_version_status.
     metrics: NumberMap = _unset()
     description: LongText | None = None
 
@@ -247,26 +244,6 @@ class TrialUpdate(Input):
     objective_value: FiniteFloat | None = None
     metrics: NumberMap = _unset()
     status: TrialStatus = _unset()
-
-
-# -- series ------------------------------------------------------------------------------
-
-class EquityPointIn(Input):
-    ts: Timestamp
-    portfolio_value: FiniteFloat
-    benchmark_value: FiniteFloat | None = None
-    drawdown: Annotated[FiniteFloat, Field(ge=0)] | None = None
-
-
-class TradeIn(Input):
-    seq: Annotated[int, Field(ge=0, le=BIGINT_MAX)]
-    ts: Timestamp
-    asset: Asset
-    action: TradeAction
-    price: Annotated[FiniteFloat, Field(gt=0)]
-    quantity: Annotated[FiniteFloat, Field(gt=0)]
-    pnl: FiniteFloat | None = None
-    metadata: JsonObject | None = None
 
 
 # -- turning ValidationError into InvalidInput --------------------------------------------
@@ -347,9 +324,27 @@ def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID
                            table=table) from exc
 
 
-def as_ref_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
-    """:func:`as_id` that also takes a record (anything with a UUID ``id``, e.g. a Run)."""
-    return as_id(getattr(value, "id", value), field=field, table=table)
+def ref_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
+    """The id a reference names: a record (anything with a UUID ``id``, e.g. a Run), a
+    UUID or its string form; InvalidInput naming ``field`` otherwise. Names are looked up
+    by the repositories that own them (``experiments.resolve``, ``models.resolve``)."""
+    record_id = getattr(value, "id", None)
+    if record_id is not None and not isinstance(value, str | UUID):
+        if not isinstance(record_id, UUID):
+            raise InvalidInput(f"{field}: {type(value).__name__} has no id", field=field, table=table)
+        return record_id
+    return as_id(value, field=field, table=table)
+
+
+def is_uuid(value: object) -> bool:
+    """Whether ``value`` is a UUID or a string that parses as one (else: a name)."""
+    if isinstance(value, UUID):
+        return True
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def as_labels(value: object, *, field: str, table: str | None = None) -> list[str]:

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -28,6 +27,8 @@ from resultsdb import _paths
 from resultsdb.config import Settings
 from resultsdb.db import Database, ensure_database, resolve_conninfo
 from resultsdb.errors import MigrationError
+from resultsdb.records import AppliedMigration, MigrationLogEntry
+from resultsdb.repositories import catalog
 
 # Arbitrary constant: the advisory lock key "resultsdb migrate".
 MIGRATE_LOCK_KEY = 0x7265_7375_6C74_6462 & 0x7FFF_FFFF_FFFF_FFFF
@@ -112,8 +113,8 @@ def _backend(db: Database) -> Iterator[DatabaseBackend]:
 @contextmanager
 def _locked_backend(db: Database, directory: Path | None, lock_timeout: float
                     ) -> Iterator[tuple[DatabaseBackend, MigrationList]]:
-    with psycopg.connect(db.conninfo, autocommit=True) as lock_conn:
-        db.registry.execute(lock_conn, "advisory_lock", key=MIGRATE_LOCK_KEY)
+    with db.connect() as lock_conn:
+        catalog.lock(lock_conn, MIGRATE_LOCK_KEY)
         with _backend(db) as backend:
             migrations = _migrations(directory)
             with backend.lock(timeout=lock_timeout):
@@ -129,8 +130,8 @@ def migrate(db: Database, *, directory: Path | None = None,
         backend.apply_migrations(pending)
         applied = [m.id for m in pending]
     with db.connection() as conn:
-        if db.registry.scalar(conn, "series_tables_exist"):
-            db.registry.many(conn, "ensure_series_partitions", months_ahead=3, months_behind=0)
+        if catalog.series_tables_exist(conn):
+            catalog.ensure_series_partitions(conn, months_ahead=3, months_behind=0)
     return applied
 
 
@@ -155,19 +156,15 @@ def status(db: Database, *, directory: Path | None = None) -> list[MigrationStat
     return [MigrationState(m.id, m.hash in applied, times.get(m.hash)) for m in migrations]
 
 
-def _applied_rows(db: Database) -> list[Any]:
+def _applied_rows(db: Database) -> list[AppliedMigration]:
     with db.connection() as conn:
-        if not db.registry.scalar(conn, "yoyo_tables_exist"):
-            return []
-        return db.registry.many(conn, "yoyo_applied")
+        return catalog.applied_migrations(conn)
 
 
-def history(db: Database) -> list[Any]:
+def history(db: Database) -> list[MigrationLogEntry]:
     """yoyo's log: every apply, rollback, mark and unmark, oldest first."""
     with db.connection() as conn:
-        if not db.registry.scalar(conn, "yoyo_tables_exist"):
-            return []
-        return db.registry.many(conn, "yoyo_history")
+        return catalog.migration_log(conn)
 
 
 def break_lock(db: Database) -> None:
@@ -175,8 +172,8 @@ def break_lock(db: Database) -> None:
 
     Refused while a migrate runs (it holds the advisory lock): its row is not stale.
     """
-    with _mapped_errors(db, "break_lock"), psycopg.connect(db.conninfo, autocommit=True) as conn:
-        if not db.registry.scalar(conn, "try_advisory_lock", key=MIGRATE_LOCK_KEY):
+    with _mapped_errors(db, "break_lock"), db.connect() as conn:
+        if not catalog.try_lock(conn, MIGRATE_LOCK_KEY):
             raise MigrationError(
                 "break_lock: a migrate is running (it holds the migration lock); "
                 "its lock is not stale"

@@ -17,7 +17,8 @@ from resultsdb import migrate
 from resultsdb.config import Settings
 from resultsdb.db import Database
 from resultsdb.errors import ResultsDBError
-from resultsdb.records import ArtifactUsage, PartitionCoverage, TableSize
+from resultsdb.records import ArtifactUsage, TableSize
+from resultsdb.repositories import catalog
 
 CheckStatus = Literal["ok", "fail", "unknown"]
 
@@ -74,11 +75,10 @@ def health(db: Database, *, months_ahead: int = 1, settings: Settings | None = N
 def stats(db: Database) -> StatsReport:
     """Table sizes and row estimates (from the catalog, no scans), partitions, artifact bytes."""
     def go(conn: Any) -> StatsReport:
-        q = db.registry
-        tables: list[TableSize] = q.many(conn, "table_sizes")
-        return StatsReport(database_bytes=int(q.scalar(conn, "database_bytes")), tables=tables,
+        tables = catalog.table_sizes(conn)
+        return StatsReport(database_bytes=catalog.database_bytes(conn), tables=tables,
                            partitions=sum(t.partitions for t in tables),
-                           artifacts=q.one(conn, "artifact_usage"))
+                           artifacts=catalog.artifact_usage(conn))
     return db.read(go)
 
 
@@ -102,7 +102,7 @@ def _guard(name: str, fn: Callable[[], Check]) -> Check:
 
 def _connection(db: Database) -> Check:
     started = time.perf_counter()
-    info = db.read(lambda c: db.registry.one(c, "server_info"))
+    info = db.read(catalog.server_info)
     ms = (time.perf_counter() - started) * 1000
     return Check("connection", "ok",
                  f"{db.masked_url}: PostgreSQL {info.server_version} as {info.user_name}, {ms:.1f} ms",
@@ -115,9 +115,8 @@ def _migrations(db: Database) -> Check:
     states = migrate.status(db)
     known = {s.id for s in states}
     pending = [s.id for s in states if not s.applied]
-    unknown = sorted(m.migration_id for m in db.read(
-        lambda c: db.registry.many(c, "yoyo_applied") if db.registry.scalar(c, "yoyo_tables_exist")
-        else []) if m.migration_id not in known)
+    unknown = sorted(m.migration_id for m in db.read(catalog.applied_migrations)
+                     if m.migration_id not in known)
     data = {"applied": len(states) - len(pending), "pending": pending, "unknown_applied": unknown}
     if pending:
         return Check("migrations", "fail",
@@ -130,8 +129,7 @@ def _migrations(db: Database) -> Check:
 
 
 def _partitions(db: Database, months_ahead: int) -> Check:
-    rows: list[PartitionCoverage] = db.read(
-        lambda c: db.registry.many(c, "series_partition_coverage", months_ahead=months_ahead))
+    rows = db.read(lambda c: catalog.partition_coverage(c, months_ahead))
     missing = [r.partition for r in rows if not r.present]
     tables = sorted({r.parent for r in rows})
     data = {"months_ahead": months_ahead, "tables": tables, "missing": missing}
@@ -147,7 +145,7 @@ def _partitions(db: Database, months_ahead: int) -> Check:
 
 
 def _replica(db: Database) -> Check:
-    status = db.read(lambda c: db.registry.one(c, "replica_status"), replica=True)
+    status = db.read(catalog.replica_status, replica=True)
     lag = status.replay_lag_s
     data = {"in_recovery": status.in_recovery, "replay_lag_s": lag}
     if not status.in_recovery:

@@ -26,6 +26,8 @@ RunStatus = Literal["scheduled", "running", "completed", "failed", "killed"]
 ModelVersionStatus = Literal["draft", "staging", "production", "archived"]
 TrialStatus = Literal["running", "completed", "pruned", "failed"]
 TradeAction = Literal["buy", "sell", "short", "cover"]
+SeriesKind = Literal["equity", "trades"]
+SeriesTable = Literal["equity_curves", "trade_logs"]
 
 
 class Record(BaseModel):
@@ -148,28 +150,6 @@ class Trial(Record):
     finished_at: UtcDatetime | None
 
 
-class EquityPoint(Record):
-    run_id: UUID
-    model_id: UUID | None
-    ts: UtcDatetime
-    portfolio_value: float
-    benchmark_value: float | None
-    drawdown: float | None
-
-
-class Trade(Record):
-    run_id: UUID
-    model_id: UUID | None
-    seq: int
-    ts: UtcDatetime
-    asset: str
-    action: TradeAction
-    price: float
-    quantity: float
-    pnl: float | None
-    metadata: JsonObject | None
-
-
 class StatusTransition(Record):
     entity: str
     from_status: str
@@ -188,11 +168,6 @@ class MigrationLogEntry(Record):
     username: str | None
     hostname: str | None
     created_at: UtcDatetime
-
-
-class TableCount(Record):
-    table_name: str
-    row_count: int
 
 
 class PartitionInfo(Record):
@@ -253,8 +228,8 @@ RECORD_TYPES: dict[str, type[Record]] = {
     cls.__name__: cls
     for cls in (
         Experiment, Run, Configuration, Model, ModelVersion, ModelVersionTransition,
-        ModelArtifact, DataSnapshot, Trial, EquityPoint, Trade, StatusTransition,
-        ConstraintInfo, PartitionName, TableCount, PartitionInfo, AppliedMigration, MigrationLogEntry,
+        ModelArtifact, DataSnapshot, Trial, StatusTransition,
+        ConstraintInfo, PartitionName, PartitionInfo, AppliedMigration, MigrationLogEntry,
         Blob, ReferencedBlob, BlobReference, BlobTotals,
     )
 }
@@ -458,7 +433,7 @@ class SeriesBatch(Record):
 
     run_id: UUID
     model_id: UUID | None
-    kind: Literal["equity", "trades"]
+    kind: SeriesKind
     batch_key: str
     row_count: int
     first_ts: UtcDatetime | None
@@ -470,7 +445,7 @@ class SeriesBatch(Record):
 class SeriesPartition(Record):
     """A month partition of equity_curves or trade_logs with its run-id bounds."""
 
-    parent: str
+    parent: SeriesTable
     name: str
     lower_bound: UUID
     upper_bound: UUID

@@ -1,348 +1,69 @@
-"""Named SQL queries loaded from ``sql/queries/*.sql``.
+"""The query registry: the named queries of ``sql/queries`` and the one way to run them.
 
-A file holds several queries, each introduced by a header::
-
-    -- name: experiment_by_id
-    -- returns: one
-    -- record: Experiment
-    -- The experiment with this id (NotFound when there is none).
-    select * from experiments where id = :id;
-
-``returns`` is one of ``one`` (exactly one row, else NotFound), ``many``,
-``scalar`` (first column of the first row), ``rowcount``, ``none`` or ``copy``;
-``one`` and ``many`` name a ``record`` (a class in :mod:`resultsdb.records`) and the
-rows become those records through a psycopg row factory. A ``copy`` query is a COPY
-statement, started with :meth:`Registry.copy`; COPY takes no bind parameters, so its
-``:name`` values are merged into the statement by psycopg, client-side, as literals.
-
-Parameters are written ``:name`` (as aiosql, PugSQL and psql do). Identifiers
-that vary - a sort column, a database name - are written ``{name}`` and
-declared with ``-- identifier: name`` (any identifier, quoted through
-``psycopg.sql.Identifier``) or ``-- identifier: name = a | b | c`` (only those).
-A ``{name}`` declared with ``-- literal: name`` takes an integer, and with
-``-- literal: name = a | b | c`` one of those words or None (NULL): passed like a
-parameter, but written into the statement. For a LIMIT or a status filter: as bind
-parameters, PostgreSQL's generic plan has to guess them (10% of the rows; any
-status), costs more than a custom one, and so every call is planned afresh;
-written in, the prepared statement's cached plan is the index range scan.
+The file format is :mod:`resultsdb.sqlfiles`'s. Code calls a query through its typed
+handle, a method of :class:`resultsdb.queries.Queries` generated from the headers
+(``make queries``): ``conn.q.run_by_id(id=run_id)`` returns a ``Run``, and a typo is an
+error for mypy and at the call, not a string looked up at run time. The handles run on
+:class:`BoundQueries`, which maps rows into records with psycopg's ``class_row``, checks
+scalars against their declared type, raises NotFound for a missing ``one`` row, and logs
+queries slower than the registry's threshold (one registry per Database: its settings).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import re
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from enum import StrEnum
-from functools import cached_property
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from resultsdb import _paths, records
 from resultsdb.errors import NotFound, QueryRegistryError
+from resultsdb.sqlfiles import Query, Returns, parse_file
 
 log = logging.getLogger("resultsdb.queries")
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_HEADER = re.compile(r"^--\s*([a-z-]+):\s*(.*?)\s*$")
-
-
-class Returns(StrEnum):
-    ONE = "one"
-    MANY = "many"
-    SCALAR = "scalar"
-    ROWCOUNT = "rowcount"
-    NONE = "none"
-    COPY = "copy"
+R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
+Literals = Mapping[str, int | str | None]
 
 
 @dataclass(frozen=True)
-class Query:
-    name: str
-    returns: Returns
-    record: type[BaseModel] | None
-    text: str  # as written in the file
-    psycopg_text: str  # :name -> %(name)s, % -> %%
-    positional_text: str  # :name -> $n (for PREPARE / describe in tests)
-    params: tuple[str, ...]
-    identifiers: Mapping[str, frozenset[str] | None]
-    doc: str
-    source: str  # file:line
-    # {name}s written in as literals: None = an integer, else one of these words (or NULL).
-    literals: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
-    # compose()'s statements by (identifiers, literals, positional): building one costs
-    # more than the rest of a call. Bounded, as identifiers may be any name.
-    _composed: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False, repr=False)
-
-    @cached_property
-    def param_names(self) -> frozenset[str]:
-        return frozenset(self.params)
-
-    def compose(self, identifiers: Mapping[str, str], *, positional: bool = False,
-                literals: Mapping[str, int | str | None] | None = None) -> sql.Composed | str:
-        """The statement to run, with ``{name}`` identifiers quoted in and ``{name}``
-        literals (integers) written in.
-
-        ``positional`` gives the ``$n`` form: for PREPARE (as the tests do), and for a
-        query without parameters, which psycopg sends as it is (no ``%%`` doubling).
-        """
-        text = self.positional_text if positional else self.psycopg_text
-        if not identifiers and not literals and not self.identifiers and not self.literals:
-            return text  # nothing to check or write in: the common case, on every call
-        literals = literals or {}
-        if set(identifiers) != set(self.identifiers):
-            raise QueryRegistryError(
-                f"query {self.name} takes identifiers {sorted(self.identifiers)}, "
-                f"got {sorted(identifiers)}"
-            )
-        if set(literals) != set(self.literals):
-            raise QueryRegistryError(
-                f"query {self.name} takes literals {sorted(self.literals)}, got {sorted(literals)}"
-            )
-        for key, value in literals.items():
-            words = self.literals[key]
-            if words is None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise QueryRegistryError(
-                    f"{key}: query {self.name} takes an integer, got {value!r}")
-            if words is not None and value is not None and value not in words:
-                raise QueryRegistryError(
-                    f"{key}: {value!r} is not allowed for query {self.name}; "
-                    f"choose one of {', '.join(sorted(words))} or None")
-        key_ = (tuple(sorted(identifiers.items())), tuple(sorted(literals.items())), positional)
-        cached = self._composed.get(key_)
-        if cached is not None:
-            return cached
-        # Integers and allowlisted words (lower_snake_case: nothing to escape) only.
-        parts: dict[str, sql.Composable] = {
-            k: sql.SQL("null" if v is None else str(int(v)) if isinstance(v, int) else f"'{v}'")
-            for k, v in literals.items()}
-        for key, value in identifiers.items():
-            allowed = self.identifiers[key]
-            if allowed is not None and value not in allowed:
-                raise QueryRegistryError(
-                    f"{key}: {value!r} is not allowed for query {self.name}; "
-                    f"choose one of {', '.join(sorted(allowed))}"
-                )
-            ident = sql.Identifier(value)
-            # With parameters psycopg reads any '%' in the statement, a quoted name's too.
-            parts[key] = ident if positional else sql.SQL(ident.as_string().replace("%", "%%"))
-        # Only the declared {name}s are placeholders: any other brace (a '{}' jsonb or
-        # array literal) is escaped so that format() leaves it as it is.
-        template = re.sub(r"[{}]", lambda m: m.group(0) * 2, text)
-        names = "|".join(re.escape(k) for k in [*self.identifiers, *self.literals])
-        template = re.sub(r"\{\{(" + names + r")\}\}", r"{\1}", template)
-        composed = sql.SQL(template).format(**parts)
-        if len(self._composed) >= 256:
-            return composed
-        statement = composed.as_string()
-        self._composed[key_] = statement
-        return statement
-
-
-def convert_placeholders(text: str) -> tuple[str, str, tuple[str, ...]]:
-    """Rewrite ``:name`` parameters for psycopg (``%(name)s``) and for PREPARE (``$n``).
-
-    String literals (with E'' backslash escapes), quoted identifiers, comments (nested
-    block comments too), dollar-quoted bodies and ``::type`` casts are left alone; a
-    literal ``%`` is doubled for psycopg.
-    """
-    out_named: list[str] = []
-    out_pos: list[str] = []
-    names: list[str] = []
-    i, n = 0, len(text)
-
-    def emit(chunk: str, *, percent_safe: bool = False) -> None:
-        out_named.append(chunk if percent_safe else chunk.replace("%", "%%"))
-        out_pos.append(chunk)
-
-    while i < n:
-        c = text[i]
-        after_word = i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_$")
-        if c in "'\"":
-            # E'...' strings take backslash escapes: E'it\'s' is one literal.
-            backslash = c == "'" and i > 0 and text[i - 1] in "eE" and not (
-                i > 1 and (text[i - 2].isalnum() or text[i - 2] in "_$"))
-            j = i + 1
-            while j < n:
-                if backslash and text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == c:
-                    if j + 1 < n and text[j + 1] == c:  # doubled quote
-                        j += 2
-                        continue
-                    break
-                j += 1
-            emit(text[i : j + 1])
-            i = j + 1
-        elif text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j == -1 else j
-            emit(text[i:j])
-            i = j
-        elif text.startswith("/*", i):
-            depth, j = 1, i + 2  # PostgreSQL block comments nest
-            while j < n and depth:
-                if text.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            emit(text[i:j])
-            i = j
-        elif c == "$" and not after_word and (m := re.match(r"\$([A-Za-z_]\w*)?\$", text[i:])):
-            tag = m.group(0)
-            j = text.find(tag, i + len(tag))
-            j = n if j == -1 else j + len(tag)
-            emit(text[i:j])
-            i = j
-        elif c == ":" and text.startswith("::", i):
-            emit("::")
-            i += 2
-        elif c == ":" and (m := re.match(r":([A-Za-z_]\w*)", text[i:])) and (
-            i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_:")
-        ):
-            name = m.group(1)
-            if name not in names:
-                names.append(name)
-            out_named.append(f"%({name})s")
-            out_pos.append(f"${names.index(name) + 1}")
-            i += len(m.group(0))
-        else:
-            emit(c)
-            i += 1
-    return "".join(out_named), "".join(out_pos), tuple(names)
-
-
-def _parse_identifier(spec: str, where: str) -> tuple[str, frozenset[str] | None]:
-    name, _, allowed = spec.partition("=")
-    name = name.strip()
-    if not _NAME.match(name):
-        raise QueryRegistryError(f"{where}: bad identifier name {name!r}")
-    if not allowed.strip():
-        return name, None
-    values = frozenset(v.strip() for v in allowed.split("|") if v.strip())
-    bad = [v for v in values if not _NAME.match(v)]
-    if bad:
-        raise QueryRegistryError(f"{where}: identifier {name} allows bad values {bad}")
-    return name, values
-
-
-def parse_file(path: Path, record_types: Mapping[str, type[BaseModel]]) -> list[Query]:
-    """Parse one ``.sql`` file of named queries; raise QueryRegistryError when malformed."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    queries: list[Query] = []
-    i = 0
-    # Text before the first "-- name:" is the file's own comment.
-    while i < len(lines) and not lines[i].startswith("-- name:"):
-        if lines[i].strip() and not lines[i].lstrip().startswith("--"):
-            raise QueryRegistryError(f"{path.name}:{i + 1}: SQL before the first '-- name:' header")
-        i += 1
-    while i < len(lines):
-        start = i
-        where = f"{path.name}:{start + 1}"
-        headers: dict[str, str] = {}
-        identifiers: dict[str, frozenset[str] | None] = {}
-        literals: dict[str, frozenset[str] | None] = {}
-        doc: list[str] = []
-        while i < len(lines) and lines[i].startswith("--"):
-            m = _HEADER.match(lines[i])
-            if m and m.group(1) in ("name", "returns", "record", "identifier", "literal") and not doc:
-                key, value = m.groups()
-                if key == "identifier":
-                    ident, allowed = _parse_identifier(value, where)
-                    identifiers[ident] = allowed
-                elif key == "literal":
-                    literal, words = _parse_identifier(value, where)
-                    if literal in identifiers:
-                        raise QueryRegistryError(f"{where}: bad literal name {literal!r}")
-                    literals[literal] = words
-                elif key in headers:
-                    raise QueryRegistryError(f"{where}: '{key}' given twice")
-                else:
-                    headers[key] = value
-            else:
-                doc.append(lines[i][2:].strip())
-            i += 1
-        body_lines: list[str] = []
-        while i < len(lines) and not lines[i].startswith("-- name:"):
-            body_lines.append(lines[i])
-            i += 1
-        name = headers.get("name", "")
-        if not _NAME.match(name):
-            raise QueryRegistryError(f"{where}: query name {name!r} must be lower_snake_case")
-        try:
-            returns = Returns(headers.get("returns", ""))
-        except ValueError:
-            raise QueryRegistryError(
-                f"{where}: query {name}: 'returns' must be one of "
-                f"{', '.join(r.value for r in Returns)}"
-            ) from None
-        record: type[BaseModel] | None = None
-        record_name = headers.get("record")
-        if returns in (Returns.ONE, Returns.MANY):
-            if not record_name:
-                raise QueryRegistryError(f"{where}: query {name} returns rows but names no record")
-            if record_name not in record_types:
-                raise QueryRegistryError(f"{where}: query {name}: unknown record {record_name!r}")
-            record = record_types[record_name]
-        elif record_name:
-            raise QueryRegistryError(f"{where}: query {name} returns {returns} but names a record")
-        text = "\n".join(body_lines).strip().rstrip(";").strip()
-        if not text:
-            raise QueryRegistryError(f"{where}: query {name} has no SQL")
-        named, positional, params = convert_placeholders(text)
-        for ident in identifiers:
-            if "{" + ident + "}" not in text:
-                raise QueryRegistryError(f"{where}: identifier {{{ident}}} unused in {name}")
-        for literal in literals:
-            if "{" + literal + "}" not in text or literal in params or literal in identifiers:
-                raise QueryRegistryError(
-                    f"{where}: literal {{{literal}}} unused in {name}, or also a parameter")
-        queries.append(
-            Query(
-                name=name, returns=returns, record=record, text=text, psycopg_text=named,
-                positional_text=positional, params=params, identifiers=identifiers,
-                doc=" ".join(d for d in doc if d), source=where, literals=literals,
-            )
-        )
-    return queries
-
-
-@dataclass
 class Registry:
-    """All named queries, with helpers that run them on a psycopg connection."""
+    """Every named query, and what applies to running them (the slow-query threshold)."""
 
-    queries: dict[str, Query] = field(default_factory=dict)
+    queries: Mapping[str, Query] = field(default_factory=dict)
     slow_query_ms: float = 500.0
 
     @classmethod
-    def load(cls, directory: Path | None = None,
+    def load(cls, *directories: Path,
              record_types: Mapping[str, type[BaseModel]] | None = None) -> Registry:
-        directory = directory or _paths.sql_dir() / "queries"
+        """The queries of every ``*.sql`` file in ``directories`` (default: the package's)."""
         types = record_types if record_types is not None else records.RECORD_TYPES
-        registry = cls()
-        files = sorted(directory.glob("*.sql"))
-        if not files:
-            raise QueryRegistryError(f"no query files in {directory}")
-        for path in files:
-            for query in parse_file(path, types):
-                if query.name in registry.queries:
-                    raise QueryRegistryError(
-                        f"{query.source}: query {query.name} already defined at "
-                        f"{registry.queries[query.name].source}"
-                    )
-                registry.queries[query.name] = query
-        return registry
+        queries: dict[str, Query] = {}
+        for directory in directories or (_paths.sql_dir() / "queries",):
+            files = sorted(directory.glob("*.sql"))
+            if not files:
+                raise QueryRegistryError(f"no query files in {directory}")
+            for path in files:
+                for query in parse_file(path, types):
+                    if query.name in queries:
+                        raise QueryRegistryError(f"{query.source}: query {query.name} already "
+                                                 f"defined at {queries[query.name].source}")
+                    queries[query.name] = query
+        return cls(queries)
+
+    def configured(self, *, slow_query_ms: float) -> Registry:
+        """The same queries with this Database's settings."""
+        return replace(self, slow_query_ms=slow_query_ms)
 
     def __getitem__(self, name: str) -> Query:
         try:
@@ -356,22 +77,25 @@ class Registry:
     def __len__(self) -> int:
         return len(self.queries)
 
-    # -- running queries -------------------------------------------------------------
+    def signature(self) -> str:
+        """A digest of every query's interface (name, kind, result type, parameters,
+        identifiers, literals): what the generated handles depend on, SQL bodies aside."""
+        parts = []
+        for q in sorted(self, key=lambda q: q.name):
+            parts.append(repr((
+                q.name, q.returns.value, q.record.__name__ if q.record else None, q.scalar_type,
+                q.nullable, q.table, q.params,
+                sorted((k, sorted(v) if v else None) for k, v in q.identifiers.items()),
+                sorted((k, sorted(v) if v else None) for k, v in q.literals.items()))))
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
-    def _execute(self, cur: psycopg.Cursor[Any], query: Query,
-                 identifiers: Mapping[str, str] | None, params: dict[str, Any]) -> None:
-        literals = {k: params.pop(k) for k in query.literals if k in params}
-        if params.keys() != query.param_names:
-            missing = [p for p in query.params if p not in params]
-            extra = [p for p in params if p not in query.params]
-            raise QueryRegistryError(
-                f"query {query.name}: missing parameters {missing}, unexpected {extra}"
-            )
+    def execute(self, cur: psycopg.Cursor[Any], query: Query, params: Mapping[str, Any],
+                identifiers: Mapping[str, str] | None = None, literals: Literals | None = None) -> None:
+        """Send ``query`` on ``cur``; log it (name and duration only) when slow."""
         values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
         # Without parameters psycopg sends the statement as it is, so it must not hold the
         # '%%' that psycopg_text has for a literal '%': that is the positional text then.
-        statement = query.compose(identifiers or {}, positional=not query.params,
-                                  literals=literals)
+        statement = query.compose(identifiers or {}, positional=not query.params, literals=literals)
         started = time.perf_counter()
         try:
             cur.execute(statement, values or None)
@@ -381,89 +105,147 @@ class Registry:
                 # Name and duration only: parameter values may be sensitive.
                 log.warning("slow query %s took %.1f ms", query.name, elapsed_ms)
 
-    def one(self, conn: psycopg.Connection[Any], name: str, /, *,
+    def run(self, conn: psycopg.Connection[Any], name: str, /, *,
             identifiers: Mapping[str, str] | None = None, **params: Any) -> Any:
-        query = self._expect(name, Returns.ONE)
-        assert query.record is not None
-        with conn.cursor(row_factory=class_row(query.record)) as cur:
-            self._execute(cur, query, identifiers, params)
-            row = cur.fetchone()
-        if row is None:
-            raise NotFound(_not_found_message(query, params), table=_table_of(query), key=params)
-        return row
+        """Run a query by name, its literals among ``params``: for tests and tools that
+        take query names as data. Library code calls the typed handles instead."""
+        query = self[name]
+        literals = {k: params.pop(k) for k in query.literals if k in params}
+        if params.keys() != query.param_names:
+            missing = [p for p in query.params if p not in params]
+            extra = [p for p in params if p not in query.params]
+            raise QueryRegistryError(
+                f"query {query.name}: missing parameters {missing}, unexpected {extra}")
+        bound = BoundQueries(self, conn)
+        kind = query.returns
+        if kind is Returns.COPY:
+            return bound._copy(name, params, identifiers)
+        if kind in (Returns.ONE, Returns.ONE_OR_NONE, Returns.MANY):
+            assert query.record is not None
+            method = {Returns.ONE: bound._one, Returns.ONE_OR_NONE: bound._one_or_none,
+                      Returns.MANY: bound._many}[kind]
+            return method(name, query.record, params, identifiers, literals)
+        if kind is Returns.SCALAR:
+            scalar = bound._scalar_or_none if query.nullable else bound._scalar
+            return scalar(name, object, params, identifiers, literals)
+        if kind is Returns.ROWCOUNT:
+            return bound._rowcount(name, params, identifiers, literals)
+        return bound._execute(name, params, identifiers, literals)
 
-    def many(self, conn: psycopg.Connection[Any], name: str, /, *,
-             identifiers: Mapping[str, str] | None = None, **params: Any) -> list[Any]:
-        query = self._expect(name, Returns.MANY)
-        assert query.record is not None
-        with conn.cursor(row_factory=class_row(query.record)) as cur:
-            self._execute(cur, query, identifiers, params)
+
+class BoundQueries:
+    """Queries of a registry bound to one connection: what the generated handles call."""
+
+    __slots__ = ("_conn", "_registry")
+
+    def __init__(self, registry: Registry, conn: psycopg.Connection[Any]) -> None:
+        self._registry = registry
+        self._conn = conn
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        return self._conn
+
+    def _many(self, name: str, record: type[R], params: Mapping[str, Any],
+              identifiers: Mapping[str, str] | None = None,
+              literals: Literals | None = None) -> list[R]:
+        reg = self._registry
+        with self._conn.cursor(row_factory=class_row(record)) as cur:
+            reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.fetchall()
 
-    def scalar(self, conn: psycopg.Connection[Any], name: str, /, *,
-               identifiers: Mapping[str, str] | None = None, **params: Any) -> Any:
-        query = self._expect(name, Returns.SCALAR)
-        with conn.cursor() as cur:
-            self._execute(cur, query, identifiers, params)
-            row = cur.fetchone()
-        return None if row is None else row[0]
+    def _one_or_none(self, name: str, record: type[R], params: Mapping[str, Any],
+                     identifiers: Mapping[str, str] | None = None,
+                     literals: Literals | None = None) -> R | None:
+        reg = self._registry
+        with self._conn.cursor(row_factory=class_row(record)) as cur:
+            reg.execute(cur, reg.queries[name], params, identifiers, literals)
+            return cur.fetchone()
 
-    def rowcount(self, conn: psycopg.Connection[Any], name: str, /, *,
-                 identifiers: Mapping[str, str] | None = None, **params: Any) -> int:
-        query = self._expect(name, Returns.ROWCOUNT)
-        with conn.cursor() as cur:
-            self._execute(cur, query, identifiers, params)
+    def _one(self, name: str, record: type[R], params: Mapping[str, Any],
+             identifiers: Mapping[str, str] | None = None,
+             literals: Literals | None = None) -> R:
+        row = self._one_or_none(name, record, params, identifiers, literals)
+        if row is None:
+            raise _not_found(self._registry.queries[name], params)
+        return row
+
+    def _scalar_or_none(self, name: str, kind: type[T], params: Mapping[str, Any],
+                        identifiers: Mapping[str, str] | None = None,
+                        literals: Literals | None = None) -> T | None:
+        reg = self._registry
+        query = reg.queries[name]
+        with self._conn.cursor() as cur:
+            reg.execute(cur, query, params, identifiers, literals)
+            row = cur.fetchone()
+        value = None if row is None else row[0]
+        if value is None or isinstance(value, kind):
+            return value
+        raise QueryRegistryError(f"query {name} ({query.source}) returned a "
+                                 f"{type(value).__name__}, not its declared {query.scalar_type}")
+
+    def _scalar(self, name: str, kind: type[T], params: Mapping[str, Any],
+                identifiers: Mapping[str, str] | None = None,
+                literals: Literals | None = None) -> T:
+        value = self._scalar_or_none(name, kind, params, identifiers, literals)
+        if value is None:
+            raise _not_found(self._registry.queries[name], params)
+        return value
+
+    def _json(self, name: str, params: Mapping[str, Any],
+              identifiers: Mapping[str, str] | None = None, literals: Literals | None = None) -> Any:
+        return self._scalar_or_none(name, object, params, identifiers, literals)
+
+    def _rowcount(self, name: str, params: Mapping[str, Any],
+                  identifiers: Mapping[str, str] | None = None,
+                  literals: Literals | None = None) -> int:
+        reg = self._registry
+        with self._conn.cursor() as cur:
+            reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.rowcount
 
-    def execute(self, conn: psycopg.Connection[Any], name: str, /, *,
-                identifiers: Mapping[str, str] | None = None, **params: Any) -> None:
-        query = self._expect(name, Returns.NONE)
-        with conn.cursor() as cur:
-            self._execute(cur, query, identifiers, params)
+    def _execute(self, name: str, params: Mapping[str, Any],
+                 identifiers: Mapping[str, str] | None = None,
+                 literals: Literals | None = None) -> None:
+        reg = self._registry
+        with self._conn.cursor() as cur:
+            reg.execute(cur, reg.queries[name], params, identifiers, literals)
 
-    def copy(self, cur: psycopg.Cursor[Any], name: str, /, *,
-             identifiers: Mapping[str, str] | None = None,
-             **params: Any) -> AbstractContextManager[psycopg.Copy]:
-        """Start the COPY statement ``name`` on ``cur``: use the result in a ``with`` block."""
-        query = self._expect(name, Returns.COPY)
-        missing = [p for p in query.params if p not in params]
-        extra = [p for p in params if p not in query.params]
-        if missing or extra:
-            raise QueryRegistryError(
-                f"query {query.name}: missing parameters {missing}, unexpected {extra}"
-            )
+    @contextmanager
+    def _copy(self, name: str, params: Mapping[str, Any],
+              identifiers: Mapping[str, str] | None = None) -> Iterator[psycopg.Copy]:
+        query = self._registry.queries[name]
         statement = query.compose(identifiers or {}, positional=not query.params)
-        return cur.copy(statement, params or None)
-
-    def _expect(self, name: str, returns: Returns) -> Query:
-        query = self[name]
-        if query.returns is not returns:
-            raise QueryRegistryError(f"query {name} returns {query.returns}, not {returns}")
-        return query
+        # The cursor is left open (the garbage collector closes it): a caller reads the
+        # rows COPY moved from copy.cursor.rowcount after the block, which close() clears.
+        cur = self._conn.cursor()
+        with cur.copy(statement, params or None) as copy:
+            yield copy
 
 
-_WRITE_TARGET = re.compile(r"\b(?:update|insert\s+into|delete\s+from)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
-_READ_SOURCE = re.compile(r"\bfrom\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
-
-
-def _table_of(query: Query) -> str | None:
-    """The table a query is about, for NotFound messages: the write target, else the first FROM."""
-    m = _WRITE_TARGET.search(query.text) or _READ_SOURCE.search(query.text)
-    return m.group(1) if m else None
-
-
-def _not_found_message(query: Query, params: Mapping[str, Any]) -> str:
-    table = _table_of(query) or "row"
-    keys = ", ".join(f"{k}={v}" for k, v in params.items() if not isinstance(v, dict))
-    return f"{table}: no row with {keys}" if keys else f"{table}: no row ({query.name})"
+def _not_found(query: Query, params: Mapping[str, Any]) -> NotFound:
+    """NotFound naming the query's table and the keys it looked for: its id and name
+    parameters that were given, else every plain parameter."""
+    plain = {k: v for k, v in params.items() if v is not None and not isinstance(v, dict | list)}
+    key = {k: v for k, v in plain.items() if k in ("id", "name") or k.endswith("_id")} or plain
+    table = query.table or "row"
+    keys = ", ".join(f"{k}={v}" for k, v in key.items())
+    return NotFound(f"{table}: no row with {keys}" if keys else f"{table}: no row ({query.name})",
+                    table=query.table, key=key)
 
 
 _default: Registry | None = None
 
 
 def default_registry() -> Registry:
-    """The registry of the package's own ``sql/queries`` (loaded once)."""
+    """The package's own queries (loaded once), checked against the generated handles."""
     global _default
     if _default is None:
-        _default = Registry.load()
+        from resultsdb.queries import SIGNATURE  # late: queries.py imports this module
+
+        registry = Registry.load()
+        if registry.signature() != SIGNATURE:
+            raise QueryRegistryError(
+                "sql/queries changed since resultsdb/queries.py was generated: run `make queries`")
+        _default = registry
     return _default

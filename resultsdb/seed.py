@@ -18,21 +18,22 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 from resultsdb.records import Configuration
-from resultsdb.registry import default_registry
 from resultsdb.repositories import (
+    catalog,
     configurations,
     data_snapshots,
     experiments,
     models,
     runs,
-    series,
     trials,
 )
+from resultsdb.series import write_equity, write_trades
 
 SEED_EXPERIMENT = "seed-momentum"
-TABLES = (
+TABLES: tuple[catalog.ResultsTable, ...] = (
     "experiments", "runs", "configurations", "models", "model_versions",
     "model_version_transitions", "model_artifacts", "data_snapshots",
     "hyperparameter_results", "equity_curves", "trade_logs",
@@ -75,16 +76,15 @@ class SeedSummary(BaseModel):
 
 def seed(db: Database) -> SeedSummary:
     """Insert the seed dataset unless it is there already; one transaction either way."""
-    return db.write(_seed)
+    return db.write(lambda conn: _seed(db, conn))
 
 
 def row_counts(conn: Connection) -> dict[str, int]:
     """Rows in each results table (exact counts: fine for a seed-sized database)."""
-    reg = default_registry()
-    return {t: int(reg.scalar(conn, "table_row_count", identifiers={"table": t})) for t in TABLES}
+    return {t: catalog.row_count(conn, t) for t in TABLES}
 
 
-def _seed(conn: Connection) -> SeedSummary:
+def _seed(db: Database, conn: Connection) -> SeedSummary:
     experiments.lock_name(conn, SEED_EXPERIMENT)
     # Archived ones count too: the seed's model names would collide otherwise.
     existing = experiments.all_named(conn, SEED_EXPERIMENT)
@@ -180,8 +180,10 @@ def _seed(conn: Connection) -> SeedSummary:
     counts["data_snapshots"] += 1
 
     counts["hyperparameter_results"] += _trials(conn, tuning.id)
-    counts["equity_curves"] += series.insert_points(conn, backtest.id, equity)
-    counts["trade_logs"] += series.insert_trades(conn, backtest.id, trades)
+    # The series take the path every caller's do, binary COPY: inside this transaction,
+    # as savepoints of it.
+    counts["equity_curves"] += write_equity(db, backtest.id, None, equity).row_count
+    counts["trade_logs"] += write_trades(db, backtest.id, None, trades).row_count
     return SeedSummary(inserted=True, experiment_id=exp.id, counts=counts)
 
 
@@ -205,22 +207,23 @@ def _trials(conn: Connection, run_id: UUID) -> int:
 def _backtest() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, float]]:
     """An hourly equity curve, the trades behind it and its summary metrics."""
     rng = random.Random(7)  # noqa: S311 - deterministic demo data, not secrets
-    value, bench, peak, price = 100_000.0, 100_000.0, 100_000.0, 42_000.0
+    value, bench, price = 100_000.0, 100_000.0, 42_000.0
     equity: list[dict[str, Any]] = []
     returns: list[float] = []
-    max_dd = 0.0
+    peak, max_dd = 0.0, 0.0
     for i in range(EQUITY_POINTS):
         step = rng.gauss(0.0004, 0.006)
         market = rng.gauss(0.0002, 0.007)
         value *= 1 + step
         bench *= 1 + market
         price *= 1 + market
-        peak = max(peak, value)
-        drawdown = (peak - value) / peak
-        max_dd = max(max_dd, drawdown)
+        stored = round(value, 2)
+        # The drawdown the series path computes from the stored curve's running peak.
+        peak = max(peak, stored)
+        max_dd = max(max_dd, 1 - stored / peak)
         returns.append(step)
-        equity.append({"ts": _MARKET_START + timedelta(hours=i), "portfolio_value": round(value, 2),
-                       "benchmark_value": round(bench, 2), "drawdown": round(drawdown, 6)})
+        equity.append({"ts": _MARKET_START + timedelta(hours=i), "portfolio_value": stored,
+                       "benchmark_value": round(bench, 2)})
     trades: list[dict[str, Any]] = []
     entry = 0.0
     for seq in range(TRADES):

@@ -21,10 +21,14 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from resultsdb import embedded, migrate
+from resultsdb.connection import Connection
 from resultsdb.db import Database
-from resultsdb.registry import default_registry
+from resultsdb.registry import Registry
+from resultsdb.repositories import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+# Queries only the tests (and benchmarks) need: tests/sql, never the package's.
+TEST_QUERIES = Registry.load(ROOT / "tests" / "sql")
 TEST_DATA_DIR = Path(os.environ.get("RESULTSDB_TEST_DATA_DIR", ROOT / ".resultsdb" / "test"))
 
 
@@ -46,24 +50,23 @@ class Server:
         self.admin = admin_conninfo
         self.source = source
         with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-            self.version = default_registry().scalar(conn, "server_version_num")
+            self.version = TEST_QUERIES.run(conn, "server_version_num")
 
     def conninfo(self, dbname: str) -> str:
         return make_conninfo(self.admin, dbname=dbname)
 
     def create_database(self, name: str, template: str | None = None) -> str:
-        reg = default_registry()
-        with psycopg.connect(self.admin, autocommit=True) as conn:
+        with Connection.connect(self.admin, autocommit=True) as conn:
             if template:
-                reg.execute(conn, "create_database_from_template",
-                            identifiers={"name": name, "template": template})
+                TEST_QUERIES.run(conn, "create_database_from_template",
+                                 identifiers={"name": name, "template": template})
             else:
-                reg.execute(conn, "create_database", identifiers={"name": name})
+                catalog.create_database(conn, name)
         return self.conninfo(name)
 
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.admin, autocommit=True) as conn:
-            default_registry().execute(conn, "drop_database", identifiers={"name": name})
+            TEST_QUERIES.run(conn, "drop_database", identifiers={"name": name})
 
 
 @pytest.fixture(scope="session")
@@ -134,9 +137,10 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def conn(db_url: str) -> Iterator[psycopg.Connection]:
-    """A raw autocommit connection to the test's database, for setup and checks."""
-    with psycopg.connect(db_url, autocommit=True) as c:
+def conn(db_url: str) -> Iterator[Connection]:
+    """An autocommit connection to the test's database, for setup and checks (repositories
+    take it too)."""
+    with Connection.connect(db_url, autocommit=True) as c:
         yield c
 
 

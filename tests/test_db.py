@@ -22,6 +22,7 @@ from resultsdb.errors import (
     Timeout,
     TransientError,
 )
+from resultsdb.repositories import catalog
 
 Connection = psycopg.Connection[Any]
 
@@ -235,5 +236,5 @@ def test_datetimes_read_back_are_utc_aware(db_url: str, conn: Connection) -> Non
         at, now = c.execute("select '2024-01-15 12:00:00+00'::timestamptz, now()").fetchone()
         assert at.utcoffset() == timedelta(0) and at.hour == 12
         assert now.utcoffset() == timedelta(0)
-        [applied] = db.registry.many(c, "yoyo_applied")[:1]
+        [applied] = catalog.applied_migrations(c)[:1]
         assert applied.applied_at.utcoffset() == timedelta(0)

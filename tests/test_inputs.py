@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import numpy as np
 import pytest
 
 from resultsdb.errors import InvalidInput
 from resultsdb.inputs import (
+    ConfigurationCreate,
     ExperimentCreate,
     ExperimentUpdate,
     RunCreate,
-    TradeIn,
     as_id,
     as_labels,
     as_limit,
@@ -85,11 +85,11 @@ def test_every_problem_is_reported_and_the_first_field_is_named() -> None:
 
 def test_nested_locations_are_named() -> None:
     with pytest.raises(InvalidInput) as err:
-        validate(TradeIn, {"seq": 0, "ts": datetime.now(UTC), "asset": "A", "action": "buy",
-                           "price": 1.0, "quantity": 1.0, "metadata": {"a": [1, float("inf")]}},
-                 table="trade_logs", at=("trades", 4))
-    assert err.value.field == "trades"
-    assert "trade_logs.trades[4].metadata: at 'a[1]'" in str(err.value)
+        validate(ConfigurationCreate, {"run_id": uuid4(), "name": "n", "config_type": "model",
+                                       "parameters": {"a": [1, float("inf")]}},
+                 table="configurations", at=("configs", 4))
+    assert err.value.field == "configs"
+    assert "configurations.configs[4].parameters: at 'a[1]'" in str(err.value)
 
 
 def test_validate_passes_a_model_through() -> None:

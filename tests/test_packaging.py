@@ -25,12 +25,13 @@ import resultsdb
 from resultsdb import _paths, migrate
 from resultsdb.db import Database
 from resultsdb.registry import default_registry
+from resultsdb.repositories import catalog
 
 queries = sorted(default_registry().queries)
 with Database(url=sys.argv[1]) as db:
     applied = migrate.migrate(db)
     with db.connection() as conn:
-        migrated = db.registry.scalar(conn, "series_tables_exist")
+        migrated = catalog.series_tables_exist(conn)
 print(json.dumps({
     "package": resultsdb.__file__,
     "data_root": str(_paths.data_root()),

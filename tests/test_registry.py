@@ -21,7 +21,8 @@ from pydantic import AwareDatetime
 
 from resultsdb import records
 from resultsdb.errors import QueryRegistryError
-from resultsdb.registry import Query, Registry, Returns, convert_placeholders, default_registry
+from resultsdb.registry import Registry, default_registry
+from resultsdb.sqlfiles import SCALAR_TYPES, Query, Returns, convert_placeholders
 
 # Queries that PostgreSQL cannot PREPARE, each with the reason. Keep it short: a query
 # belongs here only when the protocol itself refuses it (utility statements parse).
@@ -130,7 +131,7 @@ def check_query(query: Query, conn: psycopg.Connection[Any]) -> None:
     assert described.nparams == len(query.params), (query.params, described.nparams)
 
     columns = [described.fname(i).decode() for i in range(described.nfields)]
-    if query.returns in (Returns.ONE, Returns.MANY):
+    if query.returns in (Returns.ONE, Returns.ONE_OR_NONE, Returns.MANY):
         assert query.record is not None
         fields = query.record.model_fields
         assert len(columns) == len(set(columns)), f"{query.name}: duplicate columns {columns}"
@@ -148,6 +149,12 @@ def check_query(query: Query, conn: psycopg.Connection[Any]) -> None:
         assert not wrong, f"{query.source}: {query.name}: column types do not fit the record: {wrong}"
     elif query.returns is Returns.SCALAR:
         assert columns, f"{query.name} returns scalar but selects no column"
+        typname = conn.execute("select typname::text from pg_type where oid = %s",
+                               (described.ftype(0),)).fetchone()[0]
+        declared = SCALAR_TYPES[query.scalar_type or ""]
+        allowed = {"jsonb", "json"} if declared is None else allowed_types(declared)
+        assert typname in allowed, (
+            f"{query.source}: {query.name} declares type {query.scalar_type}; its column is {typname}")
 
 
 @pytest.mark.parametrize(("body", "complaint"), [
@@ -170,7 +177,7 @@ def test_the_query_check_catches_drift(body: str, complaint: str, tmp_path: Path
 
 # -- loader failures ---------------------------------------------------------------------
 
-GOOD = "-- name: ok\n-- returns: scalar\nselect 1;\n"
+GOOD = "-- name: ok\n-- returns: scalar\n-- type: int\nselect 1;\n"
 
 
 def load(tmp_path: Path, *files: str) -> Registry:
@@ -181,8 +188,8 @@ def load(tmp_path: Path, *files: str) -> Registry:
 
 @pytest.mark.parametrize(("files", "where", "message"), [
     pytest.param(
-        (GOOD + "\n-- name: ok\n-- returns: scalar\nselect 2;\n",),
-        "f0.sql:5", r"query ok already defined at f0.sql:1", id="duplicate-in-file"),
+        (GOOD + "\n-- name: ok\n-- returns: scalar\n-- type: int\nselect 2;\n",),
+        "f0.sql:6", r"query ok already defined at f0.sql:1", id="duplicate-in-file"),
     pytest.param(
         (GOOD, "-- first\n" + GOOD),
         "f1.sql:2", r"query ok already defined at f0.sql:1", id="duplicate-across-files"),
@@ -191,13 +198,28 @@ def load(tmp_path: Path, *files: str) -> Registry:
         "f0.sql:1", r"unknown record 'NoSuchRecord'", id="unknown-record"),
     pytest.param(
         ("-- name: r\n-- returns: lots\nselect 1;\n",),
-        "f0.sql:1", r"'returns' must be one of one, many, scalar", id="malformed-returns"),
+        "f0.sql:1", r"'returns' must be one of one, one_or_none, many, scalar", id="malformed-returns"),
     pytest.param(
         ("-- name: r\nselect 1;\n",),
         "f0.sql:1", r"'returns' must be one of", id="missing-returns"),
     pytest.param(
         ("-- name: r\n-- returns: one\nselect 1;\n",),
         "f0.sql:1", r"returns rows but names no record", id="rows-without-record"),
+    pytest.param(
+        ("-- name: r\n-- returns: one\n-- record: PartitionName\nselect 'x' as name;\n",),
+        "f0.sql:1", r"returns one row: name its 'table'", id="one-without-table"),
+    pytest.param(
+        ("-- name: r\n-- returns: scalar\nselect 1;\n",),
+        "f0.sql:1", r"'type' must be one of bool, int", id="scalar-without-type"),
+    pytest.param(
+        ("-- name: r\n-- returns: scalar\n-- type: integer\nselect 1;\n",),
+        "f0.sql:1", r"'type' must be one of", id="scalar-unknown-type"),
+    pytest.param(
+        ("-- name: r\n-- returns: none\n-- type: int\nselect 1;\n",),
+        "f0.sql:1", r"returns none but names a type", id="type-without-scalar"),
+    pytest.param(
+        ("-- name: r\n-- returns: none\n-- table: no-such\nselect 1;\n",),
+        "f0.sql:1", r"bad table name", id="bad-table"),
     pytest.param(
         ("-- name: r\n-- returns: scalar\n-- record: PartitionName\nselect 1;\n",),
         "f0.sql:1", r"returns scalar but names a record", id="scalar-with-record"),
@@ -215,7 +237,7 @@ def load(tmp_path: Path, *files: str) -> Registry:
         "f0.sql:1", r"must be lower_snake_case", id="bad-name"),
     pytest.param(
         (GOOD + "\n-- name: empty\n-- returns: none\n;\n",),
-        "f0.sql:5", r"query empty has no SQL", id="no-sql"),
+        "f0.sql:6", r"query empty has no SQL", id="no-sql"),
     pytest.param(
         ("-- name: r\n-- returns: none\n-- returns: scalar\nselect 1;\n",),
         "f0.sql:1", r"'returns' given twice", id="header-twice"),
@@ -290,14 +312,14 @@ def test_convert_placeholders(text: str, named: str, positional: str,
 def test_queries_with_percent_and_braces_run_as_written(
         conn: psycopg.Connection[Any], tmp_path: Path) -> None:
     registry = load(tmp_path, (
-        "-- name: no_params\n-- returns: scalar\nselect '100%' || (7 % 4)::text;\n\n"
-        "-- name: with_param\n-- returns: scalar\nselect '100%' || :x;\n\n"
-        "-- name: braces\n-- returns: scalar\n-- identifier: col\n"
+        "-- name: no_params\n-- returns: scalar\n-- type: str\nselect '100%' || (7 % 4)::text;\n\n"
+        "-- name: with_param\n-- returns: scalar\n-- type: str\nselect '100%' || :x;\n\n"
+        "-- name: braces\n-- returns: scalar\n-- type: str\n-- identifier: col\n"
         "select ('{}'::jsonb || :j::jsonb)::text as {col};\n"
     ))
-    assert registry.scalar(conn, "no_params") == "100%3"
-    assert registry.scalar(conn, "with_param", x="!") == "100%!"
-    assert registry.scalar(conn, "braces", identifiers={"col": "x%y"}, j={"a": 1}) == '{"a": 1}'
+    assert registry.run(conn, "no_params") == "100%3"
+    assert registry.run(conn, "with_param", x="!") == "100%!"
+    assert registry.run(conn, "braces", identifiers={"col": "x%y"}, j={"a": 1}) == '{"a": 1}'
 
 
 # -- calling queries -------------------------------------------------------------------------
@@ -306,12 +328,10 @@ def test_queries_with_percent_and_braces_run_as_written(
 def test_missing_or_extra_parameters_are_refused(conn: psycopg.Connection[Any]) -> None:
     registry = default_registry()
     with pytest.raises(QueryRegistryError, match=r"missing parameters \['name'\]"):
-        registry.scalar(conn, "database_exists")
+        registry.run(conn, "database_exists")
     with pytest.raises(QueryRegistryError, match=r"unexpected \['nme'\]"):
-        registry.scalar(conn, "database_exists", name="postgres", nme="x")
-    with pytest.raises(QueryRegistryError, match="returns scalar, not many"):
-        registry.many(conn, "database_exists", name="postgres")
-    assert registry.scalar(conn, "database_exists", name="postgres") is True
+        registry.run(conn, "database_exists", name="postgres", nme="x")
+    assert registry.run(conn, "database_exists", name="postgres") is True
 
 
 @pytest.fixture
@@ -320,7 +340,7 @@ def sortable(tmp_path: Path) -> Registry:
         "-- name: sorted_names\n-- returns: many\n-- record: PartitionName\n"
         "-- identifier: col = relname | oid\n"
         "select relname::text as name from pg_class where relname like :p order by {col} limit 3;\n\n"
-        "-- name: any_name\n-- returns: scalar\n-- identifier: name\nselect 1 as {name};\n"
+        "-- name: any_name\n-- returns: scalar\n-- type: int\n-- identifier: name\nselect 1 as {name};\n"
     ))
 
 
@@ -329,7 +349,7 @@ def test_allowlisted_identifier_refuses_other_values(
     query = sortable["sorted_names"]
     for evil in ("name; drop table x", "relname desc", 'relname"', "RELNAME", ""):
         with pytest.raises(QueryRegistryError, match="not allowed") as info:
-            sortable.many(conn, "sorted_names", identifiers={"col": evil}, p="pg_%")
+            sortable.run(conn, "sorted_names", identifiers={"col": evil}, p="pg_%")
         assert "choose one of oid, relname" in str(info.value)
     with pytest.raises(QueryRegistryError, match="takes identifiers"):
         query.compose({})
@@ -338,8 +358,8 @@ def test_allowlisted_identifier_refuses_other_values(
 
     composed = query.compose({"col": "relname"})
     assert 'order by "relname" limit 3' in as_text(composed, conn)
-    names = [r.name for r in sortable.many(conn, "sorted_names", identifiers={"col": "relname"},
-                                           p="pg_%")]
+    names = [r.name for r in sortable.run(conn, "sorted_names", identifiers={"col": "relname"},
+                                          p="pg_%")]
     assert names == sorted(names) and len(names) == 3
 
 
@@ -363,31 +383,31 @@ def test_literal_is_an_integer_written_into_the_statement(
     query = reg["first_names"]
     assert set(query.literals) == {"n"} and query.params == ("p",)
     # Passed like a parameter, written in: the same text for the same value.
-    assert len(reg.many(conn, "first_names", p="pg_%", n=2)) == 2
+    assert len(reg.run(conn, "first_names", p="pg_%", n=2)) == 2
     assert as_text(query.compose({}, literals={"n": 2}), conn).endswith("limit 2")
     assert query.compose({}, literals={"n": 2}) is query.compose({}, literals={"n": 2})
     for bad in ("2; drop table x", 2.0, True, None):
         with pytest.raises(QueryRegistryError, match="takes an integer"):
-            reg.many(conn, "first_names", p="pg_%", n=bad)
+            reg.run(conn, "first_names", p="pg_%", n=bad)
     with pytest.raises(QueryRegistryError, match="takes literals"):
-        reg.many(conn, "first_names", p="pg_%")
+        reg.run(conn, "first_names", p="pg_%")
 
 
 def test_word_literal_is_one_of_its_words_or_null(
         tmp_path: Path, conn: psycopg.Connection[Any]) -> None:
     reg = load(tmp_path, (
-        "-- name: kinds\n-- returns: scalar\n-- literal: kind = r | i\n"
+        "-- name: kinds\n-- returns: scalar\n-- type: int\n-- literal: kind = r | i\n"
         "select count(*) from pg_class where ({kind} is null or relkind = {kind});\n"
     ))
     query = reg["kinds"]
     assert as_text(query.compose({}, literals={"kind": "r"}), conn).endswith("relkind = 'r')")
     assert as_text(query.compose({}, literals={"kind": None}), conn).startswith(
-        "select count(*) from pg_class where (null is null")
-    everything = reg.scalar(conn, "kinds", kind=None)
-    assert 0 < reg.scalar(conn, "kinds", kind="r") < everything
+        "select count(*) from pg_class where (NULL is null")
+    everything = reg.run(conn, "kinds", kind=None)
+    assert 0 < reg.run(conn, "kinds", kind="r") < everything
     for bad in ("v", "r' or 'x'='x", 1):
         with pytest.raises(QueryRegistryError, match="not allowed"):
-            reg.scalar(conn, "kinds", kind=bad)
+            reg.run(conn, "kinds", kind=bad)
 
 
 def test_literal_must_be_used_and_not_also_a_parameter(tmp_path: Path) -> None:
@@ -402,16 +422,15 @@ def test_literal_must_be_used_and_not_also_a_parameter(tmp_path: Path) -> None:
 
 def test_slow_queries_are_logged_by_name_never_with_values(
         conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture) -> None:
-    registry = Registry.load()  # not the shared default: its threshold is changed here
     secret = "s3cret-parameter-value"
-    registry.slow_query_ms = 1e9
+    registry = default_registry().configured(slow_query_ms=1e9)
     with caplog.at_level(logging.DEBUG, logger="resultsdb.queries"):
-        registry.scalar(conn, "database_exists", name=secret)
+        registry.run(conn, "database_exists", name=secret)
     assert not caplog.records
 
-    registry.slow_query_ms = 0
+    registry = registry.configured(slow_query_ms=0)
     with caplog.at_level(logging.DEBUG, logger="resultsdb.queries"):
-        assert registry.scalar(conn, "database_exists", name=secret) is False
+        assert registry.run(conn, "database_exists", name=secret) is False
     [record] = caplog.records
     message = record.getMessage()
     assert record.levelno == logging.WARNING
@@ -421,10 +440,10 @@ def test_slow_queries_are_logged_by_name_never_with_values(
 
 def test_slow_failing_query_is_logged_too(
         conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
-    registry = load(tmp_path, "-- name: fails\n-- returns: scalar\nselect 1 / :zero;\n")
-    registry.slow_query_ms = 0
+    registry = load(tmp_path, "-- name: fails\n-- returns: scalar\n-- type: int\nselect 1 / :zero;\n")
+    registry = registry.configured(slow_query_ms=0)
     with caplog.at_level(logging.WARNING, logger="resultsdb.queries"), \
             pytest.raises(psycopg.errors.DivisionByZero):
-        registry.scalar(conn, "fails", zero=0)
+        registry.run(conn, "fails", zero=0)
     assert [r.getMessage().split(" took ")[0] for r in caplog.records] == ["slow query fails"]
 

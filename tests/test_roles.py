@@ -23,10 +23,10 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
-from resultsdb import roles
 from resultsdb.cli import app
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
+from resultsdb.repositories import roles
 from resultsdb.seed import seed
 
 PASSWORD = "Tr0ub4dor&3-correct-horse"  # a test password: it must never be shown

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import hashlib
 
-from resultsdb.db import Connection, Database
-from resultsdb.repositories import configurations, experiments, models, runs, series, trials
+from resultsdb.connection import Connection
+from resultsdb.db import Database
+from resultsdb.records import Run
+from resultsdb.repositories import configurations, experiments, models, runs, trials
 from resultsdb.seed import (
     EQUITY_POINTS,
     SEED_EXPERIMENT,
@@ -13,6 +15,7 @@ from resultsdb.seed import (
     row_counts,
     seed,
 )
+from resultsdb.series import read_equity, read_trades
 
 
 def test_seed_inserts_a_small_dataset(db: Database) -> None:
@@ -52,7 +55,7 @@ def test_an_archived_seed_still_counts_as_seeded(db: Database) -> None:
 def test_seed_content_is_consistent(db: Database) -> None:
     exp_id = seed(db).experiment_id
 
-    def check(conn: Connection) -> None:
+    def check(conn: Connection) -> Run:
         exp = experiments.get(conn, exp_id)
         assert exp.name == SEED_EXPERIMENT
         assert exp.tags["strategy"] == "momentum"
@@ -76,16 +79,15 @@ def test_seed_content_is_consistent(db: Database) -> None:
         numbered = trials.by_run(conn, tuning.id)
         assert [t.trial_number for t in numbered] == list(range(1, 11))
         assert tuning.trial_count == 10
-        backtest = next(r for r in seeded if r.run_type == "backtest")
-        curve = series.points(conn, backtest.id)
-        assert len(curve) == EQUITY_POINTS
-        drawdowns = [p.drawdown for p in curve if p.drawdown is not None]
-        assert len(drawdowns) == EQUITY_POINTS
-        assert backtest.summary_metrics["max_drawdown"] == round(max(drawdowns), 4)
-        assert backtest.summary_metrics["total_return"] == round(
-            curve[-1].portfolio_value / 100_000.0 - 1, 4)
-        log = series.trades(conn, backtest.id)
-        assert [t.seq for t in log] == list(range(TRADES))
-        assert {t.action for t in log} == {"buy", "sell"}
+        return next(r for r in seeded if r.run_type == "backtest")
 
-    db.read(check)
+    backtest = db.read(check)
+    curve = read_equity(db, backtest.id)
+    assert len(curve) == EQUITY_POINTS
+    assert curve["drawdown"].notna().all()
+    assert backtest.summary_metrics["max_drawdown"] == round(curve["drawdown"].max(), 4)
+    assert backtest.summary_metrics["total_return"] == round(
+        curve["portfolio_value"].iloc[-1] / 100_000.0 - 1, 4)
+    log = read_trades(db, backtest.id)
+    assert log["seq"].tolist() == list(range(TRADES))
+    assert set(log["action"]) == {"buy", "sell"}

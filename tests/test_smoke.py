@@ -1,6 +1,7 @@
 from resultsdb.db import Database
+from resultsdb.repositories import catalog
 
 
 def test_fresh_database_is_migrated(db: Database) -> None:
     with db.connection() as conn:
-        assert db.registry.scalar(conn, "series_tables_exist") is True
+        assert catalog.series_tables_exist(conn) is True

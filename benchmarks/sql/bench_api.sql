@@ -3,6 +3,7 @@
 
 -- name: bench_trial_insert_raw
 -- returns: scalar
+-- type: uuid
 -- The trial-lifecycle floor: one statement that bumps the run's counter and inserts the
 -- numbered trial (the same counter-row statement as the library's insert_trial), as a
 -- hand-written client would send it, autocommit.
@@ -18,6 +19,7 @@ returning id, trial_number;
 
 -- name: bench_trial_finish_raw
 -- returns: scalar
+-- type: uuid
 -- The second half of a raw lifecycle: end the running trial with its objective, the
 -- same update as the library's finish_trial.
 update hyperparameter_results
@@ -29,12 +31,14 @@ returning id;
 
 -- name: bench_run_insert_raw
 -- returns: scalar
+-- type: uuid
 -- Run creation, raw: a running run in :experiment_id (the row the API's start_run inserts).
 insert into runs (experiment_id, run_type, status) values (:experiment_id, 'backtest', 'running')
 returning id;
 
 -- name: bench_run_metrics_raw
 -- returns: scalar
+-- type: uuid
 -- Merge metrics into the run's summary_metrics (the update log_summary_metrics makes).
 update runs set summary_metrics = summary_metrics || :metrics where id = :id returning id;
 
@@ -58,6 +62,7 @@ vacuum (analyze) runs, run_metrics, configurations, model_versions, data_snapsho
 
 -- name: bench_leaderboard_raw
 -- returns: scalar
+-- type: int
 -- literal: limit
 -- The raw indexed leaderboard: an index range scan on run_metrics (experiment, key, value),
 -- the columns the API returns, the limit written in as the library's query has it. Run
@@ -73,6 +78,7 @@ select row_number() over (order by m.value desc, m.run_id) as rank,
 
 -- name: bench_leaderboard_unindexed
 -- returns: scalar
+-- type: int
 -- literal: limit
 -- The same leaderboard without the run_metrics table: rank by the jsonb value over runs,
 -- which sorts every run of the experiment (why run_metrics exists).
@@ -88,6 +94,7 @@ select row_number() over (order by (r.summary_metrics ->> :metric)::float8 desc,
 
 -- name: bench_compare_raw
 -- returns: scalar
+-- type: uuid
 -- Runs side by side (summary metrics and each configuration's latest parameters).
 select r.id, r.name, r.run_type, r.status, r.summary_metrics,
        coalesce((select jsonb_object_agg(c.name, c.parameters)
@@ -102,6 +109,7 @@ select r.id, r.name, r.run_type, r.status, r.summary_metrics,
 
 -- name: bench_lineage_raw
 -- returns: scalar
+-- type: json
 -- A model version's lineage in one query: version, model, run, experiment, the
 -- configuration chain root -> leaf, the run's snapshots and the version's artifacts.
 with recursive chain as (

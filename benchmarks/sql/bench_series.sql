@@ -4,11 +4,13 @@
 
 -- name: series_bench_experiment
 -- returns: scalar
+-- type: uuid
 -- A fresh experiment's id.
 insert into experiments (name) values (:name) returning id;
 
 -- name: series_bench_run
 -- returns: scalar
+-- type: uuid
 -- A fresh run's id in experiment :experiment_id.
 insert into runs (experiment_id) values (:experiment_id) returning id;
 

@@ -11,15 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from resultsdb.api._base import Page
 from resultsdb.api.analytics import AnalyticsAPI
+from resultsdb.api.base import Page
 from resultsdb.api.configs import ConfigDiff, ConfigsAPI
 from resultsdb.api.experiments import ExperimentsAPI
 from resultsdb.api.models import ModelLineage, ModelsAPI, SavedModel
 from resultsdb.api.series import SeriesAPI
 from resultsdb.api.trials import TrialsAPI
 from resultsdb.config import Settings
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 
 __all__ = ["ConfigDiff", "ModelLineage", "Page", "ResultsDB", "SavedModel", "connect"]
 

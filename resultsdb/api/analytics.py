@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.base import Base, Ref
 from resultsdb.api.configs import flatten
 from resultsdb.errors import InvalidInput, NotFound
-from resultsdb.inputs import as_limit, validate_value
+from resultsdb.inputs import as_limit, ref_id, validate_value
 from resultsdb.records import (
     ExperimentSummary,
     LeaderboardRow,
@@ -17,11 +17,14 @@ from resultsdb.records import (
     RunComparison,
     RunStatus,
 )
+from resultsdb.repositories import analytics as analytics_repo
+from resultsdb.repositories import experiments as experiments_repo
+from resultsdb.repositories import models as models_repo
+from resultsdb.repositories.analytics import Direction
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Direction = Literal["max", "min"]
 MAX_AGE_DAYS = 36_500  # beyond a century, now() - age leaves timestamptz's range
 
 
@@ -38,18 +41,17 @@ class AnalyticsAPI(Base):
                     *, status: RunStatus | None = "completed") -> list[LeaderboardRow]:
         """An experiment's runs ranked by a summary metric (an index range scan, however
         many runs). Only completed runs unless ``status`` says otherwise (None = all)."""
-        query = "leaderboard_desc" if _direction(direction) == "max" else "leaderboard_asc"
+        d = _direction(direction)
         lim = as_limit(limit)
         status = validate_value("status", status, RunStatus | None, table="runs")
-        return self.db.read(lambda c: self._q().many(
-            c, query, experiment_id=self._experiment_id(c, experiment), metric=metric,
-            status=status, limit=lim))
+        return self.db.read(lambda c: analytics_repo.leaderboard(
+            c, experiments_repo.resolve(c, experiment), metric, d, status=status, limit=lim))
 
     def compare_runs(self, runs: Sequence[Ref]) -> list[RunComparison]:
         """Runs side by side, in the order given: summary metrics and each configuration's
         latest parameters. NotFound naming the ids that are not runs."""
         ids = [ref_id(r, field="runs", table="runs") for r in runs]
-        rows: list[RunComparison] = self.db.read(lambda c: self._q().many(c, "compare_runs", run_ids=ids))
+        rows = self.db.read(lambda c: analytics_repo.compare_runs(c, ids))
         missing = sorted(set(ids) - {r.run_id for r in rows})
         if missing:
             raise NotFound(f"runs: no row with id={', '.join(map(str, missing))}", table="runs",
@@ -75,13 +77,12 @@ class AnalyticsAPI(Base):
         """Runs by status, durations of ended runs, and the best completed run by ``metric``
         (the leaderboard's first; none when ``metric`` is None)."""
         d = _direction(direction)
-        return self.db.read(lambda c: self._q().one(
-            c, "experiment_summary", experiment_id=self._experiment_id(c, experiment),
-            metric=metric, direction=d))
+        return self.db.read(lambda c: analytics_repo.experiment_summary(
+            c, experiments_repo.resolve(c, experiment), metric, d))
 
     def model_summary(self, model: Ref) -> ModelSummary:
         """Versions, the one in production, the newest, and the bytes of its artifacts."""
-        return self.db.read(lambda c: self._q().one(c, "model_summary", model_id=self._model_id(c, model)))
+        return self.db.read(lambda c: analytics_repo.model_summary(c, models_repo.resolve(c, model)))
 
     def models_needing_attention(self, *, max_age_days: int = 30, metric: str = "sharpe",
                                  direction: str = "max") -> list[ModelAttention]:
@@ -91,6 +92,6 @@ class AnalyticsAPI(Base):
                 or not 0 <= max_age_days <= MAX_AGE_DAYS):
             raise InvalidInput(f"max_age_days: must be a whole number from 0 to {MAX_AGE_DAYS}, "
                                f"got {max_age_days!r}", field="max_age_days")
-        return self.db.read(lambda c: self._q().many(
-            c, "models_needing_attention", max_age_days=max_age_days, metric=metric,
-            direction=_direction(direction)))
+        d = _direction(direction)
+        return self.db.read(lambda c: analytics_repo.models_needing_attention(
+            c, max_age_days=max_age_days, metric=metric, direction=d))

@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.base import Base, Ref
 from resultsdb.errors import NotFound
+from resultsdb.inputs import ref_id
 from resultsdb.records import Configuration, DataSnapshot, Run
 from resultsdb.repositories import configurations as configs_repo
 from resultsdb.repositories import data_snapshots as snapshots_repo
@@ -123,5 +124,5 @@ class ConfigsAPI(Base):
 
         def go(conn: Any) -> list[Run]:
             snapshots_repo.get(conn, snapshot_id)  # NotFound for an unknown snapshot
-            return self._q().many(conn, "runs_using_snapshot", snapshot_id=snapshot_id)
+            return snapshots_repo.runs_using(conn, snapshot_id)
         return self.db.read(go)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from resultsdb.api._base import Base, Page, Ref, decode_cursor, encode_cursor, is_uuid, ref_id
-from resultsdb.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, ResultsDBError
+from resultsdb.api.base import Base, Page, Ref, decode_cursor, encode_cursor
+from resultsdb.errors import AlreadyExists, InvalidInput, InvalidTransition, ResultsDBError
 from resultsdb.fields import NumberMap
-from resultsdb.inputs import as_limit, as_tags, validate_value
+from resultsdb.inputs import as_limit, as_tags, is_uuid, ref_id, validate_value
 from resultsdb.records import Experiment, ExperimentStatus, Run, RunStatus
 from resultsdb.repositories import experiments as experiments_repo
 from resultsdb.repositories import runs as runs_repo
 
-RUN_SORT_KEYS = ("created_at", "updated_at", "start_time", "end_time", "status", "run_type")
+RUN_SORT_KEYS = runs_repo.SORT_KEYS
 MAX_ERROR_MESSAGE = 10_000
 
 
@@ -46,13 +46,11 @@ class ExperimentsAPI(Base):
 
     def get_experiment(self, experiment: Ref) -> Experiment:
         """An experiment by record, id, or name (the live experiment of that name)."""
-        return self.db.read(lambda c: experiments_repo.get(c, self._experiment_id(c, experiment)))
+        return self.db.read(lambda c: experiments_repo.get(c, experiments_repo.resolve(c, experiment)))
 
     def _set_experiment_status(self, experiment: Ref, status: ExperimentStatus) -> Experiment:
-        def go(conn: Any) -> Experiment:
-            exp_id = self._experiment_id(conn, experiment)
-            return self._q().one(conn, "set_experiment_status", id=exp_id, status=status)
-        return self.db.write(go)
+        return self.db.write(lambda c: experiments_repo.set_status(
+            c, experiments_repo.resolve(c, experiment), status))
 
     def complete_experiment(self, experiment: Ref) -> Experiment:
         """Mark an active experiment completed (InvalidTransition from other states)."""
@@ -78,15 +76,15 @@ class ExperimentsAPI(Base):
                     limit: int = 100, cursor: str | None = None) -> Page[Experiment]:
         """Experiments matching every filter given, oldest first, a page at a time."""
         after = decode_cursor(cursor, "experiments")[1] if cursor else None
-        params = {
+        lim = as_limit(limit)
+        filters = {
             "status": validate_value("status", status, ExperimentStatus | None, table="experiments"),
             "tags": as_tags(tags, field="tags") if tags is not None else None,
             "created_after": validate_value("created_after", created_after),
             "created_before": validate_value("created_before", created_before),
-            "after_id": after, "limit": as_limit(limit),
         }
-        rows = self.db.read(lambda c: self._q().many(c, "search_experiments", **params))
-        nxt = encode_cursor("experiments", "", rows[-1].id) if len(rows) == params["limit"] else None
+        rows = self.db.read(lambda c: experiments_repo.search(c, after=after, limit=lim, **filters))
+        nxt = encode_cursor("experiments", "", rows[-1].id) if len(rows) == lim else None
         return Page(rows, nxt)
 
     # -- runs ------------------------------------------------------------------------
@@ -102,7 +100,7 @@ class ExperimentsAPI(Base):
 
         def go(conn: Any) -> Run:
             data = {
-                "experiment_id": self._experiment_id(conn, experiment), "name": name,
+                "experiment_id": experiments_repo.resolve(conn, experiment), "name": name,
                 "run_type": run_type, "user_id": user_id, "tags": tags or {}, "status": status,
                 "parent_run_id": ref_id(parent, field="parent", table="runs") if parent else None,
             }
@@ -125,17 +123,8 @@ class ExperimentsAPI(Base):
             raise InvalidInput(f"status: {status!r} does not end a run; use completed, failed or "
                                "killed", field="status", table="runs")
 
-        def go(conn: Any) -> Run:
-            try:
-                return cast(Run, self._q().one(conn, "end_run", id=run_id, status=status,
-                                               error_type=error_type, error_message=message))
-            except NotFound:
-                current = runs_repo.get(conn, run_id)  # NotFound when there is no such run
-                raise InvalidTransition(
-                    f"runs {run_id}: status cannot change from {current.status} to {status}: "
-                    "the run has already ended", table="runs", from_status=current.status,
-                    to_status=status) from None
-        return self.db.write_statement(go)  # one update (the read only explains a miss)
+        return self.db.write_statement(lambda c: runs_repo.end(  # one update
+            c, run_id, status, error_type=error_type, error_message=message))
 
     def start(self, run: Ref) -> Run:
         """Start a scheduled run."""
@@ -178,8 +167,7 @@ class ExperimentsAPI(Base):
         merges lose nothing; a key given again takes the new value)."""
         run_id = ref_id(run, field="run", table="runs")
         values = validate_value("metrics", metrics, NumberMap, table="runs")
-        return self.db.write_statement(lambda c: self._q().one(
-            c, "merge_run_summary_metrics", id=run_id, metrics=dict(values)))
+        return self.db.write_statement(lambda c: runs_repo.merge_summary_metrics(c, run_id, values))
 
     def runs(self, experiment: Ref | None = None, *, status: RunStatus | None = None,
              run_type: str | None = None, tags: Mapping[str, Any] | Sequence[str] | None = None,
@@ -192,29 +180,27 @@ class ExperimentsAPI(Base):
         run_type; rows whose sort column is null are left out. Pass ``page.next_cursor``
         back as ``cursor`` for the next page (keyset pagination: stable under inserts).
         """
-        if order_by not in RUN_SORT_KEYS:
-            raise InvalidInput(f"order_by: {order_by!r} is not sortable; choose one of "
-                               f"{', '.join(RUN_SORT_KEYS)}", field="order_by", table="runs")
+        key = runs_repo.sort_key(order_by)
+        lim = as_limit(limit)
         status = validate_value("status", status, RunStatus | None, table="runs")
         kind = f"runs:{order_by}:{'desc' if descending else 'asc'}"
         after_value, after_id = decode_cursor(cursor, kind) if cursor else (None, None)
 
         def go(conn: Any) -> list[Run]:
-            params = {
-                "experiment_id": self._experiment_id(conn, experiment) if experiment else None,
+            filters = {
+                "experiment_id": experiments_repo.resolve(conn, experiment) if experiment else None,
                 "parent_run_id": ref_id(parent, field="parent", table="runs") if parent else None,
                 "status": status, "run_type": run_type,
                 "tags": as_tags(tags, field="tags") if tags is not None else None,
                 "started_after": validate_value("started_after", started_after),
                 "started_before": validate_value("started_before", started_before),
-                "after_value": after_value, "after_id": after_id, "limit": as_limit(limit),
             }
-            query = "search_runs_desc" if descending else "search_runs_asc"
-            return self._q().many(conn, query, identifiers={"order_by": order_by}, **params)
+            return runs_repo.search(conn, order_by=key, descending=descending, filters=filters,
+                                    after_value=after_value, after=after_id, limit=lim)
 
         rows = self.db.read(go)
         nxt = None
-        if len(rows) == as_limit(limit):
+        if len(rows) == lim:
             last = rows[-1]
-            nxt = encode_cursor(kind, getattr(last, order_by), last.id)
+            nxt = encode_cursor(kind, getattr(last, key), last.id)
         return Page(rows, nxt)

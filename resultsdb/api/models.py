@@ -9,8 +9,9 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.base import Base, Ref
 from resultsdb.errors import AlreadyExists, InvalidInput, NotFound
+from resultsdb.inputs import ref_id
 from resultsdb.records import (
     Configuration,
     DataSnapshot,
@@ -113,7 +114,7 @@ class ModelsAPI(Base):
         return self.db.write(rows)
 
     def get_model(self, model: Ref) -> Model:
-        return self.db.read(lambda c: models_repo.get(c, self._model_id(c, model)))
+        return self.db.read(lambda c: models_repo.get(c, models_repo.resolve(c, model)))
 
     def promote(self, version: Ref, status: ModelVersionStatus = "production",
                 reason: str | None = None, *, actor: str | None = None) -> ModelVersion:
@@ -121,40 +122,24 @@ class ModelsAPI(Base):
         that was in production. Every change is audited (who, when, from, to, reason).
 
         Promotions of one model's versions queue on the model's row lock, so two
-        concurrent promotions end with exactly one version in production.
+        concurrent promotions end with exactly one version in production
+        (:func:`resultsdb.repositories.models.set_version_status`).
         """
         version_id = ref_id(version, field="version", table="model_versions")
-
-        def go(conn: Any) -> ModelVersion:
-            model_id = models_repo.get_version(conn, version_id).model_id
-            self._q().scalar(conn, "lock_model", model_id=model_id)
-            # Read again under the lock: a promotion that committed while we waited may
-            # have archived this version, and deciding on the older status would leave
-            # the model with no production version.
-            current = models_repo.get_version(conn, version_id)
-            self._q().execute(conn, "set_audit_context", actor=actor, reason=reason)
-            if status == "production":
-                self._q().rowcount(conn, "archive_production_except",
-                                   model_id=current.model_id, keep_id=version_id)
-            if current.status == status:
-                return models_repo.get_version(conn, version_id)
-            return models_repo.update_version(conn, version_id, status=status)
-
-        return self.db.write(go)
+        return self.db.write(lambda c: models_repo.set_version_status(
+            c, version_id, status, reason=reason, actor=actor))
 
     def get_production(self, model: Ref) -> ModelVersion:
         """The model's version in production; NotFound when none is."""
-        return self.db.read(lambda c: self._q().one(
-            c, "production_version", model_id=self._model_id(c, model)))
+        return self.db.read(lambda c: models_repo.production(c, models_repo.resolve(c, model)))
 
     def list_versions(self, model: Ref) -> list[ModelVersion]:
         """Every version of the model, oldest first."""
-        return self.db.read(lambda c: models_repo.versions_of(c, self._model_id(c, model)))
+        return self.db.read(lambda c: models_repo.versions_of(c, models_repo.resolve(c, model)))
 
     def latest_version(self, model: Ref) -> ModelVersion:
         """The model's highest-numbered version; NotFound when it has none."""
-        return self.db.read(lambda c: self._q().one(
-            c, "latest_version", model_id=self._model_id(c, model)))
+        return self.db.read(lambda c: models_repo.latest(c, models_repo.resolve(c, model)))
 
     def version_history(self, version: Ref) -> list[Any]:
         """The audit trail of a version's statuses, oldest first."""
@@ -165,7 +150,7 @@ class ModelsAPI(Base):
         """Experiment, run, configuration chain, data snapshots, commit and artifacts
         of a model version - one query."""
         version_id = ref_id(version, field="version", table="model_versions")
-        row = self.db.read(lambda c: self._q().one(c, "model_version_lineage", version_id=version_id))
+        row = self.db.read(lambda c: models_repo.lineage(c, version_id))
         return ModelLineage(
             version=ModelVersion.model_validate(row.version, strict=False),
             model=Model.model_validate(row.model, strict=False),

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from resultsdb import series as _series
-from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.base import Base, Ref
+from resultsdb.inputs import ref_id
 from resultsdb.stats import overfitting, trading
 
 if TYPE_CHECKING:

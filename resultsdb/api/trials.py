@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
-from resultsdb.api._base import Base, Ref, ref_id
+from resultsdb.api.base import Base, Ref
 from resultsdb.api.configs import flatten
-from resultsdb.errors import InvalidInput, InvalidTransition, NotFound
+from resultsdb.errors import InvalidInput
 from resultsdb.fields import FiniteFloat, NumberMap
-from resultsdb.inputs import validate_value
+from resultsdb.inputs import ref_id, validate_value
 from resultsdb.records import Trial
 from resultsdb.repositories import trials as trials_repo
 
@@ -60,17 +60,8 @@ class TrialsAPI(Base):
                                field="objective_value", table=table)
         extra = validate_value("metrics", {} if metrics is None else metrics, NumberMap, table=table)
 
-        def go(conn: Any) -> Trial:
-            try:
-                return cast(Trial, self._q().one(conn, "finish_trial", id=trial_id, status=status,
-                                                 objective_value=value, metrics=dict(extra)))
-            except NotFound:
-                current = trials_repo.get(conn, trial_id)  # NotFound when there is no such trial
-                raise InvalidTransition(
-                    f"{table} {trial_id}: status cannot change from {current.status} to {status}: "
-                    "the trial has already ended", table=table, from_status=current.status,
-                    to_status=status) from None
-        return self.db.write_statement(go)  # one update (the read only explains a miss)
+        return self.db.write_statement(lambda c: trials_repo.finish(  # one update
+            c, trial_id, status, objective_value=value, metrics=extra))
 
     def prune_trial(self, trial: Ref, objective_value: float | None = None,
                     metrics: Mapping[str, float] | None = None) -> Trial:
@@ -101,13 +92,12 @@ class TrialsAPI(Base):
             raise InvalidInput(f"direction: must be maximize or minimize, got {direction!r}",
                                field="direction")
         run_id = ref_id(run, field="run", table="hyperparameter_results")
-        query = "best_trial_max" if direction == "maximize" else "best_trial_min"
-        return self.db.read(lambda c: self._q().one(c, query, run_id=run_id))
+        return self.db.read(lambda c: trials_repo.best(c, run_id, direction))
 
     def trials(self, run: Ref) -> list[Trial]:
         """Every trial of a run, in number order."""
         run_id = ref_id(run, field="run", table="hyperparameter_results")
-        return self.db.read(lambda c: self._q().many(c, "all_trials_of_run", run_id=run_id))
+        return self.db.read(lambda c: trials_repo.all_of_run(c, run_id))
 
     def trials_frame(self, run: Ref) -> pd.DataFrame:
         """The run's trials as a DataFrame, one row per trial, like Optuna's

@@ -25,16 +25,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from resultsdb.artifacts._sources import Data
 from resultsdb.artifacts.store import ArtifactStore, BlobRef
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 from resultsdb.errors import ArtifactError, ArtifactNotFound, InvalidInput
 from resultsdb.inputs import as_id
 from resultsdb.records import Blob, ModelArtifact
+from resultsdb.repositories import blobs as blobs_repo
 from resultsdb.repositories import models
-from resultsdb.repositories._base import queries
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,8 @@ def _retract(db: Database, claimed: Blob) -> None:
     """Remove the row our claim created for bytes that were then not stored (best effort:
     when the database is unreachable too, gc removes the row after the grace period)."""
     try:
-        db.write(lambda conn: queries().rowcount(
-            conn, "retract_blob_claim", content_hash=claimed.content_hash,
-            claimed_at=claimed.last_claimed_at))
+        db.write(lambda conn: blobs_repo.retract_claim(conn, claimed.content_hash,
+                                                       claimed.last_claimed_at))
     except Exception:
         log.warning("could not retract the claim of blob %s; gc will remove it",
                     claimed.content_hash, exc_info=True)
@@ -82,7 +82,7 @@ def _retract(db: Database, claimed: Blob) -> None:
 
 def claim(conn: Connection, sha256: str, size: int) -> Blob:
     """Insert or refresh the ledger row of a blob (waits while gc holds it)."""
-    return cast(Blob, queries().one(conn, "claim_blob", content_hash=sha256, size_bytes=size))
+    return blobs_repo.claim(conn, sha256, size)
 
 
 def pin_blobs(conn: Connection, refs: Iterable[BlobRef | str]) -> list[Blob]:
@@ -92,7 +92,7 @@ def pin_blobs(conn: Connection, refs: Iterable[BlobRef | str]) -> list[Blob]:
     ArtifactNotFound when one was collected after its claim (store it again and retry).
     """
     hashes = sorted({r.sha256 if isinstance(r, BlobRef) else r for r in refs})
-    rows = cast(list[Blob], queries().many(conn, "pin_blobs", hashes=hashes))
+    rows = blobs_repo.pin(conn, hashes)
     missing = sorted(set(hashes) - {b.content_hash for b in rows})
     if missing:
         raise ArtifactNotFound(
@@ -160,24 +160,22 @@ def gc(db: Database, store: ArtifactStore, *, grace: timedelta = DEFAULT_GRACE,
 
 
 def _collectable(db: Database, grace_seconds: float, after: str, limit: int) -> list[Blob]:
-    return cast(list[Blob], db.read(lambda c: queries().many(
-        c, "collectable_blobs", grace_seconds=grace_seconds, after=after, limit=limit)))
+    return db.read(lambda c: blobs_repo.collectable(c, grace_seconds=grace_seconds, after=after,
+                                                    limit=limit))
 
 
 def _collect_batch(db: Database, store: ArtifactStore, report: GcReport, after: str,
                    batch: int) -> list[Blob]:
     """One transaction: lock a batch, re-check, delete objects, then rows. The rows it saw."""
     with db.transaction() as conn:
-        reg = queries()
-        rows = cast(list[Blob], reg.many(conn, "lock_collectable_blobs",
-                                         grace_seconds=report.grace_seconds, after=after,
-                                         limit=batch))
+        rows = blobs_repo.lock_collectable(conn, grace_seconds=report.grace_seconds, after=after,
+                                           limit=batch)
         if not rows:
             return rows
         # The candidates were chosen from the statement's snapshot; a save that referenced
         # one and committed before we got its lock is visible only to a new statement.
-        referenced = {r.content_hash for r in reg.many(
-            conn, "referenced_among", hashes=[b.content_hash for b in rows])}
+        referenced = {r.content_hash for r in blobs_repo.referenced_among(
+            conn, [b.content_hash for b in rows])}
         gone: list[str] = []
         freed = 0
         for blob in rows:
@@ -193,7 +191,7 @@ def _collect_batch(db: Database, store: ArtifactStore, report: GcReport, after: 
             gone.append(blob.content_hash)
             freed += blob.size_bytes
         if gone:
-            reg.rowcount(conn, "delete_blobs", hashes=gone)
+            blobs_repo.delete(conn, gone)
     report.deleted += gone
     report.bytes_freed += freed
     return rows

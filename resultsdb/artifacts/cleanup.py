@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 from uuid import UUID
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import as_id
-from resultsdb.records import ModelVersion
 from resultsdb.repositories import models
-from resultsdb.repositories._base import Connection, queries
+from resultsdb.repositories.common import Connection
 
 Action = Literal["archive", "delete"]
 
@@ -23,14 +21,6 @@ class CleanupReport:
     dry_run: bool
     kept: int
     versions: list[int] = field(default_factory=list)  # archived / deleted (or would be)
-
-
-def _model_id(conn: Connection, model: UUID | str) -> UUID:
-    """A model given by id or by name."""
-    try:
-        return as_id(model, field="model")
-    except InvalidInput:
-        return models.get_by_name(conn, str(model)).id
 
 
 def cleanup_versions(db: Database, model: UUID | str, *, keep: int, action: Action = "archive",
@@ -48,10 +38,9 @@ def cleanup_versions(db: Database, model: UUID | str, *, keep: int, action: Acti
         raise InvalidInput(f"action: must be archive or delete, got {action!r}", field="action")
 
     def work(conn: Connection) -> CleanupReport:
-        model_id = _model_id(conn, model)
+        model_id = models.resolve(conn, model)
         models.get(conn, model_id)  # NotFound names the model, not an empty result
-        doomed = cast(list[ModelVersion], queries().many(conn, "versions_to_clean",
-                                                         model_id=model_id, keep=keep))
+        doomed = models.versions_to_clean(conn, model_id, keep=keep)
         if action == "archive":
             doomed = [v for v in doomed if v.status != "archived"]
         report = CleanupReport(model_id=model_id, action=action, dry_run=dry_run, kept=keep,

@@ -13,7 +13,7 @@ import io
 import tempfile
 import warnings
 from datetime import datetime
-from typing import IO, Any, cast
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -80,7 +80,7 @@ def store_snapshot(db: Database, store: ArtifactStore, frame: pd.DataFrame, *, r
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as buffer:
         pq.write_table(_from_pandas(frame), buffer, compression="zstd")
         buffer.seek(0)
-        ref = store_blob(db, store, cast(IO[bytes], buffer))
+        ref = store_blob(db, store, buffer)
 
     def record(conn: Any) -> DataSnapshot:
         pin_blobs(conn, [ref])

@@ -6,12 +6,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import cast
 
 from resultsdb.artifacts.store import ArtifactStore, BlobStatus
 from resultsdb.db import Database
 from resultsdb.records import BlobReference, BlobTotals, ReferencedBlob
-from resultsdb.repositories._base import queries
+from resultsdb.repositories import blobs as blobs_repo
 
 PAGE = 1000
 
@@ -44,12 +43,11 @@ class VerifyReport:
 
 def totals(db: Database) -> BlobTotals:
     """How many distinct blobs rows reference and their bytes (a progress bar's total)."""
-    return cast(BlobTotals, db.read(lambda c: queries().one(c, "referenced_blob_totals")))
+    return db.read(blobs_repo.referenced_totals)
 
 
 def _page(db: Database, after: str) -> list[ReferencedBlob]:
-    return cast(list[ReferencedBlob], db.read(
-        lambda c: queries().many(c, "referenced_blobs_page", after=after, limit=PAGE)))
+    return db.read(lambda c: blobs_repo.referenced_page(c, after=after, limit=PAGE))
 
 
 def verify(db: Database, store: ArtifactStore, *, workers: int = 4,
@@ -85,8 +83,7 @@ def verify(db: Database, store: ArtifactStore, *, workers: int = 4,
                 break
             after = page[-1].content_hash
     if bad:
-        refs = cast(list[BlobReference], db.read(
-            lambda c: queries().many(c, "references_to_blobs", hashes=sorted(bad))))
+        refs = db.read(lambda c: blobs_repo.references_to(c, sorted(bad)))
         by_hash: dict[str, list[BlobReference]] = {}
         for ref in refs:
             by_hash.setdefault(ref.content_hash, []).append(ref)

@@ -8,6 +8,7 @@ import typer
 
 from resultsdb import migrate
 from resultsdb.cli._app import app, emit, run, state
+from resultsdb.repositories import catalog
 
 # -- data ----------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ def partitions_cmd() -> None:
     """
     def go() -> None:
         with state.database() as db:
-            emit(db.read(lambda c: db.registry.many(c, "series_partitions")), title="partitions")
+            emit(db.read(catalog.series_partitions), title="partitions")
     run(go)
 
 

@@ -115,7 +115,7 @@ def roles_cmd(
 
     Example: APP_PW=... resultsdb roles --login pipeline --group writer --password-env APP_PW
     """
-    from resultsdb import roles
+    from resultsdb.repositories import roles
 
     def go() -> None:
         password = None

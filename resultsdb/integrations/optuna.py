@@ -32,7 +32,7 @@ import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from resultsdb.api._base import Ref
+from resultsdb.api.base import Ref
 from resultsdb.errors import InvalidInput
 from resultsdb.records import Trial
 

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import ConfigurationCreate, ConfigurationUpdate, as_id, validate
+from resultsdb.inputs import ConfigurationCreate, ConfigurationUpdate, as_id, as_limit, validate
 from resultsdb.records import Configuration
-from resultsdb.repositories._base import (
-    Connection,
-    IdLike,
-    delete_row,
-    fetch_one,
-    get_row,
-    page,
-    queries,
-    update_row,
-)
+from resultsdb.repositories.common import Connection, IdLike, after_id, update_row
 
 TABLE = "configurations"
 UPDATABLE = frozenset({"config_type", "parent_id"})
@@ -25,36 +16,34 @@ UPDATABLE = frozenset({"config_type", "parent_id"})
 
 def get(conn: Connection, id: IdLike) -> Configuration:
     """The configuration with this id; NotFound when there is none."""
-    return cast(Configuration, get_row(conn, "configuration_by_id", id, table=TABLE))
+    return conn.q.configuration_by_id(id=as_id(id, table=TABLE))
 
 
 def list_page(conn: Connection, *, limit: int = 100,
               after: IdLike | None = None) -> list[Configuration]:
     """Up to ``limit`` configurations after the id ``after``, oldest first."""
-    return page(conn, "configurations_page", limit=limit, after=after)
+    return conn.q.configurations_page(limit=as_limit(limit), after=after_id(after))
 
 
 def by_run(conn: Connection, run_id: IdLike) -> list[Configuration]:
     """The configurations a run uses, oldest first."""
     run = as_id(run_id, field="run_id", table=TABLE)
-    return cast(list[Configuration], queries().many(conn, "configurations_of_run", run_id=run))
+    return conn.q.configurations_of_run(run_id=run)
 
 
 def versions(conn: Connection, name: str) -> list[Configuration]:
     """Every version of the configuration called ``name``, version 1 first."""
-    return cast(list[Configuration], queries().many(conn, "configuration_versions", name=name))
+    return conn.q.configuration_versions(name=name)
 
 
 def latest(conn: Connection, name: str) -> Configuration:
     """The highest version of ``name``; NotFound when there is none."""
-    return cast(Configuration, fetch_one(conn, "latest_configuration", table=TABLE,
-                                         key={"name": name}, name=name))
+    return conn.q.latest_configuration(name=name)
 
 
 def lineage(conn: Connection, id: IdLike) -> list[Configuration]:
     """The chain root first, ending with the configuration itself (empty when ``id`` does not exist)."""
-    row_id = as_id(id, table=TABLE)
-    return cast(list[Configuration], queries().many(conn, "configuration_lineage", id=row_id))
+    return conn.q.configuration_lineage(id=as_id(id, table=TABLE))
 
 
 def create(conn: Connection, data: ConfigurationCreate | Mapping[str, Any]) -> Configuration:
@@ -67,9 +56,8 @@ def create(conn: Connection, data: ConfigurationCreate | Mapping[str, Any]) -> C
     # A transaction of its own when the caller has none: the lock must outlive
     # the lock statement and cover the insert.
     with conn.transaction():
-        queries().execute(conn, "lock_configuration_name", name=row.name)
-        return cast(Configuration, queries().one(conn, "insert_configuration",
-                                                 **row.model_dump()))
+        conn.q.lock_configuration_name(name=row.name)
+        return conn.q.insert_configuration(**row.model_dump())
 
 
 def update(conn: Connection, id: IdLike, /, **changes: Any) -> Configuration:
@@ -87,11 +75,11 @@ def update(conn: Connection, id: IdLike, /, **changes: Any) -> Configuration:
                     f"{TABLE}.parent_id: {parent_id} descends from {row_id}; "
                     "a configuration cannot be its own ancestor",
                     field="parent_id", table=TABLE)
-        return cast(Configuration, update_row(
-            conn, query="update_configuration", get_query="configuration_by_id", table=TABLE,
-            model=ConfigurationUpdate, updatable=UPDATABLE, id=row_id, changes=changes))
+        return update_row(changes, model=ConfigurationUpdate, updatable=UPDATABLE, table=TABLE,
+                          apply=lambda patch: conn.q.update_configuration(id=row_id, patch=patch),
+                          current=lambda: conn.q.configuration_by_id(id=row_id))
 
 
 def delete(conn: Connection, id: IdLike) -> None:
     """Delete a configuration; StillReferenced while a child, model or version refers to it."""
-    delete_row(conn, "delete_configuration", id, table=TABLE)
+    conn.q.delete_configuration(id=as_id(id, table=TABLE))

@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal
+from uuid import UUID
 
+from resultsdb.errors import InvalidInput
 from resultsdb.inputs import RunCreate, RunUpdate, as_id, as_limit, validate
 from resultsdb.records import Run, RunStatus
-from resultsdb.repositories._base import (
-    Connection,
-    IdLike,
-    delete_row,
-    get_row,
-    page,
-    queries,
-    update_row,
-)
+from resultsdb.repositories.common import Connection, IdLike, after_id, end_once, update_row
 
 TABLE = "runs"
 UPDATABLE = frozenset({
     "name", "status", "start_time", "end_time", "summary_metrics", "tags",
     "error_type", "error_message",
 })
+# The columns runs may be listed by (search's order_by).
+SortKey = Literal["created_at", "updated_at", "start_time", "end_time", "status", "run_type"]
+SORT_KEYS: tuple[SortKey, ...] = ("created_at", "updated_at", "start_time", "end_time", "status",
+                                  "run_type")
 
 
 def get(conn: Connection, id: IdLike) -> Run:
     """The run with this id; NotFound when there is none."""
-    return cast(Run, get_row(conn, "run_by_id", id, table=TABLE))
+    return conn.q.run_by_id(id=as_id(id, table=TABLE))
 
 
 def list_page(conn: Connection, *, limit: int = 100, after: IdLike | None = None) -> list[Run]:
     """Up to ``limit`` runs after the id ``after``, oldest first (keyset pagination)."""
-    return page(conn, "runs_page", limit=limit, after=after)
+    return conn.q.runs_page(limit=as_limit(limit), after=after_id(after))
 
 
 def by_experiment(conn: Connection, experiment_id: IdLike, *, status: RunStatus | None = None,
@@ -40,26 +38,60 @@ def by_experiment(conn: Connection, experiment_id: IdLike, *, status: RunStatus 
     experiment = as_id(experiment_id, field="experiment_id", table=TABLE)
     if status is not None:
         validate(RunUpdate, {"status": status}, table=TABLE)
-    return page(conn, "runs_of_experiment", limit=limit, after=after,
-                experiment_id=experiment, status=status)
+    return conn.q.runs_of_experiment(experiment_id=experiment, status=status,
+                                     limit=as_limit(limit), after=after_id(after))
 
 
 def most_recent(conn: Connection, limit: int = 10) -> list[Run]:
     """The ``limit`` runs that started last, newest first (scheduled runs have not started)."""
-    return cast(list[Run], queries().many(conn, "most_recent_runs", limit=as_limit(limit)))
+    return conn.q.most_recent_runs(limit=as_limit(limit))
+
+
+def sort_key(value: object) -> SortKey:
+    """``value`` as a column runs may be sorted by; InvalidInput naming order_by otherwise."""
+    for key in SORT_KEYS:
+        if value == key:
+            return key
+    raise InvalidInput(f"order_by: {value!r} is not sortable; choose one of {', '.join(SORT_KEYS)}",
+                       field="order_by", table=TABLE)
+
+
+def search(conn: Connection, *, order_by: SortKey, descending: bool, filters: Mapping[str, Any],
+           after_value: Any, after: UUID | None, limit: int) -> list[Run]:
+    """Runs matching every filter (experiment_id, parent_run_id, status, run_type, tags,
+    started_after, started_before; None: no filter), sorted by ``order_by`` then id, after
+    the keyset cursor (after_value, after)."""
+    search_runs = conn.q.search_runs_desc if descending else conn.q.search_runs_asc
+    return search_runs(order_by=order_by, after_value=after_value, after_id=after, limit=limit,
+                       **filters)
 
 
 def create(conn: Connection, data: RunCreate | Mapping[str, Any]) -> Run:
     """Insert a run; ReferenceNotFound when its experiment (or parent run) does not exist."""
     row = validate(RunCreate, data, table=TABLE)
-    return cast(Run, queries().one(conn, "insert_run", **row.model_dump()))
+    return conn.q.insert_run(**row.model_dump())
 
 
 def update(conn: Connection, id: IdLike, /, **changes: Any) -> Run:
     """Change a run. Ending it (status completed/failed/killed) stamps end_time if not given."""
-    return cast(Run, update_row(
-        conn, query="update_run", get_query="run_by_id", table=TABLE, model=RunUpdate,
-        updatable=UPDATABLE, id=id, changes=changes))
+    row_id = as_id(id, table=TABLE)
+    return update_row(changes, model=RunUpdate, updatable=UPDATABLE, table=TABLE,
+                      apply=lambda patch: conn.q.update_run(id=row_id, patch=patch),
+                      current=lambda: conn.q.run_by_id(id=row_id))
+
+
+def end(conn: Connection, id: UUID, status: Literal["completed", "failed", "killed"], *,
+        error_type: str | None, error_message: str | None) -> Run:
+    """End a run that has not ended, in one statement; InvalidTransition if it already had
+    (NotFound when there is no such run)."""
+    return end_once(TABLE, id, status, current_status=lambda: get(conn, id).status,
+                    end=lambda: conn.q.end_run(id=id, status=status, error_type=error_type,
+                                               error_message=error_message))
+
+
+def merge_summary_metrics(conn: Connection, id: UUID, metrics: Mapping[str, float]) -> Run:
+    """Merge metrics into summary_metrics in one statement: concurrent merges lose nothing."""
+    return conn.q.merge_run_summary_metrics(id=id, metrics=dict(metrics))
 
 
 def delete(conn: Connection, id: IdLike) -> None:
@@ -67,4 +99,4 @@ def delete(conn: Connection, id: IdLike) -> None:
 
     StillReferenced when a model or model version was produced by it.
     """
-    delete_row(conn, "delete_run", id, table=TABLE)
+    conn.q.delete_run(id=as_id(id, table=TABLE))

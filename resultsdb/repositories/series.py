@@ -1,71 +1,159 @@
-"""Series of a run: equity curve points and trade logs (simple batches; no ids, no update).
+"""Series of a run: equity curves and trade logs, their batches and month partitions.
 
-These tables have no id column, so there is no get/update/delete by id: a
-run's series are written in batches and read whole, and go when the run is
-deleted. Bulk ingest (COPY, dataframes) is separate work.
+The rows travel by binary COPY (:mod:`resultsdb.series` encodes and decodes them); this
+module starts those COPY statements and runs the small queries around them: locks, the
+batch ledger, partition maintenance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from uuid import UUID
 
-from psycopg.types.json import Jsonb
-from pydantic import BaseModel
+import psycopg
 
-from resultsdb.inputs import EquityPointIn, TradeIn, as_id, validate
-from resultsdb.records import EquityPoint, Trade
-from resultsdb.repositories._base import Connection, IdLike, queries
+from resultsdb.records import PartitionName, SeriesBatch, SeriesPartition
+from resultsdb.records import SeriesKind as Kind
+from resultsdb.records import SeriesTable as Parent
+from resultsdb.repositories.common import Connection
 
+# -- COPY in and out -------------------------------------------------------------------
 
-def _batch(model: type[BaseModel], rows: Iterable[BaseModel | Mapping[str, Any]], *,
-           table: str, argument: str) -> Jsonb:
-    out: list[dict[str, Any]] = []
-    for i, row in enumerate(rows):
-        # Errors name the row: "equity_curves.points[3].drawdown: ...".
-        checked = validate(model, row, table=table, at=(argument, i))
-        # Unset optional keys are left out so they load as SQL NULL, not JSON null.
-        out.append(checked.model_dump(mode="json", exclude_none=True))
-    return Jsonb(out)
+def copy_in(conn: Connection, kind: Kind) -> AbstractContextManager[psycopg.Copy]:
+    """COPY FROM STDIN (binary) into equity_curves or trade_logs."""
+    return conn.q.copy_equity_in() if kind == "equity" else conn.q.copy_trades_in()
 
 
-def insert_points(conn: Connection, run_id: IdLike,
-                  points: Iterable[EquityPointIn | Mapping[str, Any]], *,
-                  model_id: IdLike | None = None) -> int:
-    """Add points (ts, portfolio_value, benchmark_value, drawdown) to a run's equity curve.
-
-    One statement: the whole batch is stored or none of it. Returns the number stored.
-    AlreadyExists when a timestamp is already in that curve.
-    """
-    run = as_id(run_id, field="run_id", table="equity_curves")
-    model = None if model_id is None else as_id(model_id, field="model_id", table="equity_curves")
-    batch = _batch(EquityPointIn, points, table="equity_curves", argument="points")
-    return queries().rowcount(conn, "insert_equity_points", run_id=run, model_id=model,
-                              points=batch)
+def copy_equity_out(conn: Connection, run_id: UUID, model_id: UUID | None, start: datetime | None,
+                    end: datetime | None) -> AbstractContextManager[psycopg.Copy]:
+    """COPY TO STDOUT (binary) of one curve in time order, within [start, end)."""
+    return conn.q.copy_equity_out(run_id=run_id, model_id=model_id, start=start, end=end)
 
 
-def points(conn: Connection, run_id: IdLike, *, model_id: IdLike | None = None) -> list[EquityPoint]:
-    """A run's equity curve for ``model_id`` (None: the points not tied to a model), by time."""
-    run = as_id(run_id, field="run_id", table="equity_curves")
-    model = None if model_id is None else as_id(model_id, field="model_id", table="equity_curves")
-    return cast(list[EquityPoint], queries().many(conn, "equity_points_of_run", run_id=run,
-                                                  model_id=model))
+def copy_equity_out_downsampled(conn: Connection, run_id: UUID, model_id: UUID | None,
+                                start: datetime | None, end: datetime | None, every: timedelta,
+                                origin: datetime) -> AbstractContextManager[psycopg.Copy]:
+    """COPY TO STDOUT of one curve, M4-downsampled to buckets of ``every`` from ``origin``."""
+    return conn.q.copy_equity_out_downsampled(run_id=run_id, model_id=model_id, start=start,
+                                              end=end, every=every, origin=origin)
 
 
-def insert_trades(conn: Connection, run_id: IdLike, trades: Iterable[TradeIn | Mapping[str, Any]],
-                  *, model_id: IdLike | None = None) -> int:
-    """Add trades (seq, ts, asset, action, price, quantity, pnl, metadata) to a run's log.
-
-    One statement, all or nothing; returns the number stored.
-    """
-    run = as_id(run_id, field="run_id", table="trade_logs")
-    model = None if model_id is None else as_id(model_id, field="model_id", table="trade_logs")
-    batch = _batch(TradeIn, trades, table="trade_logs", argument="trades")
-    return queries().rowcount(conn, "insert_trades", run_id=run, model_id=model, trades=batch)
+def copy_trades_out(conn: Connection, run_id: UUID, model_id: UUID | None, start: datetime | None,
+                    end: datetime | None) -> AbstractContextManager[psycopg.Copy]:
+    """COPY TO STDOUT (binary) of one trade log in seq order, trades within [start, end)."""
+    return conn.q.copy_trades_out(run_id=run_id, model_id=model_id, start=start, end=end)
 
 
-def trades(conn: Connection, run_id: IdLike, *, model_id: IdLike | None = None) -> list[Trade]:
-    """A run's trade log for ``model_id`` (None: trades not tied to a model), by seq."""
-    run = as_id(run_id, field="run_id", table="trade_logs")
-    model = None if model_id is None else as_id(model_id, field="model_id", table="trade_logs")
-    return cast(list[Trade], queries().many(conn, "trades_of_run", run_id=run, model_id=model))
+def copy_partition_out(conn: Connection, parent: Parent,
+                       partition: str) -> AbstractContextManager[psycopg.Copy]:
+    """COPY TO STDOUT of every row of one month partition, as stored (archive)."""
+    if parent == "equity_curves":
+        return conn.q.copy_equity_partition_out(partition=partition)
+    return conn.q.copy_trades_partition_out(partition=partition)
+
+
+def copy_partition_in(conn: Connection, parent: Parent,
+                      partition: str) -> AbstractContextManager[psycopg.Copy]:
+    """COPY FROM STDIN into one month partition (restore)."""
+    if parent == "equity_curves":
+        return conn.q.copy_equity_partition_in(partition=partition)
+    return conn.q.copy_trades_partition_in(partition=partition)
+
+
+# -- one write -------------------------------------------------------------------------
+
+def lock_run(conn: Connection, run_id: UUID) -> bool:
+    """Lock the run FOR KEY SHARE, as a foreign-key check would; False when it does not exist."""
+    return conn.q.lock_series_run(run_id=run_id) is not None
+
+
+def lock_model(conn: Connection, model_id: UUID) -> bool:
+    """Lock the model FOR KEY SHARE; False when it does not exist."""
+    return conn.q.lock_series_model(model_id=model_id) is not None
+
+
+def lock_writer(conn: Connection, kind: Kind, run_id: UUID, model_id: UUID | None) -> None:
+    """Serialise writers of one series until the transaction ends."""
+    conn.q.lock_series_writer(kind=kind, run_id=run_id, model_id=model_id)
+
+
+def may_skip_foreign_keys(conn: Connection) -> bool:
+    """Whether this session may set session_replication_role."""
+    return conn.q.may_skip_series_foreign_keys()
+
+
+def replication_role(conn: Connection) -> str:
+    return conn.q.session_replication_role()
+
+
+def set_replication_role(conn: Connection, role: str) -> None:
+    """Set session_replication_role until the transaction (or savepoint) ends."""
+    conn.q.set_session_replication_role(role=role)
+
+
+def next_trade_seq(conn: Connection, run_id: UUID, model_id: UUID | None) -> int:
+    """The seq after the last one of a trade log (0 for an empty log)."""
+    return conn.q.next_trade_seq(run_id=run_id, model_id=model_id)
+
+
+def equity_peak_before(conn: Connection, run_id: UUID, model_id: UUID | None,
+                       before: datetime | None) -> float | None:
+    """The highest portfolio_value of a curve before ``before`` (None: no earlier point)."""
+    return conn.q.equity_peak_before(run_id=run_id, model_id=model_id, before=before)
+
+
+# -- the batch ledger ------------------------------------------------------------------
+
+def batch_by_key(conn: Connection, run_id: UUID, model_id: UUID | None, kind: Kind,
+                 batch_key: str) -> SeriesBatch | None:
+    """The batch of this series stored under ``batch_key``, if any."""
+    return conn.q.series_batch_by_key(run_id=run_id, model_id=model_id, kind=kind,
+                                      batch_key=batch_key)
+
+
+def insert_batch(conn: Connection, *, run_id: UUID, model_id: UUID | None, kind: Kind,
+                 batch_key: str, row_count: int, first_ts: datetime | None,
+                 last_ts: datetime | None, checksum: str) -> SeriesBatch | None:
+    """Record a written batch; None when the key is taken (the write must roll back)."""
+    return conn.q.insert_series_batch(
+        run_id=run_id, model_id=model_id, kind=kind, batch_key=batch_key, row_count=row_count,
+        first_ts=first_ts, last_ts=last_ts, checksum=checksum)
+
+
+def batches_of_run(conn: Connection, run_id: UUID) -> list[SeriesBatch]:
+    """Every batch written to a run's series, oldest first."""
+    return conn.q.series_batches_of_run(run_id=run_id)
+
+
+# -- month partitions ------------------------------------------------------------------
+
+def ensure_run_partition(conn: Connection, run_id: UUID) -> list[PartitionName]:
+    """Create the series partitions of the month the run was created in; those created."""
+    return conn.q.ensure_run_series_partition(run_id=run_id)
+
+
+def ensure_month_partition(conn: Connection, month: datetime) -> list[PartitionName]:
+    """Create the series partitions of the month holding ``month``; those created."""
+    return conn.q.ensure_month_series_partition(month=month)
+
+
+def month_partitions(conn: Connection, before: datetime) -> list[SeriesPartition]:
+    """The month partitions holding only runs created before ``before``."""
+    return conn.q.series_month_partitions(before=before)
+
+
+def partition_by_name(conn: Connection, name: str) -> SeriesPartition | None:
+    """The attached month partition called ``name``, if any."""
+    return conn.q.series_partition_by_name(name=name)
+
+
+def lock_partition_for_archive(conn: Connection, partition: str) -> None:
+    """Block writes to the partition, not reads, until the transaction ends."""
+    conn.q.lock_partition_for_archive(partition=partition)
+
+
+def detach_and_drop(conn: Connection, parent: Parent, partition: str) -> None:
+    """Detach a (archived) partition from its table and drop it."""
+    conn.q.detach_series_partition(parent=parent, partition=partition)
+    conn.q.drop_detached_series_partition(partition=partition)

@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 from psycopg import errors as pgerrors
 
-from resultsdb.db import Connection
+from resultsdb.connection import Connection
 from resultsdb.series import copybin
 
 

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 from resultsdb.errors import (
     AlreadyExists,
     CommitOutcomeUnknown,
@@ -43,9 +44,9 @@ from resultsdb.errors import (
     InvalidInput,
     ReferenceNotFound,
 )
-from resultsdb.inputs import as_ref_id
+from resultsdb.inputs import ref_id
 from resultsdb.records import SeriesBatch
-from resultsdb.registry import default_registry
+from resultsdb.repositories import series as series_repo
 from resultsdb.series import partitions
 from resultsdb.series.copybin import HEADER, TRAILER, encode
 from resultsdb.series.sources import Chunk, Source, source
@@ -78,7 +79,7 @@ def write_equity(db: Database, run: Any, model: Any, data: Any, *,
     stored points before the first ts) where not given, and checked where given.
     Tuples are (ts, portfolio_value[, benchmark_value[, drawdown]]).
     """
-    return _Write(db, EquityBatch, "copy_equity_in", run, model, data, batch_key).run()
+    return _Write(db, EquityBatch, run, model, data, batch_key).run()
 
 
 def write_trades(db: Database, run: Any, model: Any, data: Any, *,
@@ -88,15 +89,13 @@ def write_trades(db: Database, run: Any, model: Any, data: Any, *,
     ``seq`` is assigned when not given, continuing after the log's last one. Tuples are
     (ts, asset, action, price, quantity[, pnl[, metadata]]).
     """
-    return _Write(db, TradeBatch, "copy_trades_in", run, model, data, batch_key).run()
+    return _Write(db, TradeBatch, run, model, data, batch_key).run()
 
 
 def batches(db: Database, run: Any) -> list[SeriesBatch]:
     """Every batch written to a run's series, oldest first."""
-    run_id = as_ref_id(run, field="run_id", table="series_batches")
-    rows: list[SeriesBatch] = db.read(
-        lambda c: default_registry().many(c, "series_batches_of_run", run_id=run_id))
-    return rows
+    run_id = ref_id(run, field="run_id", table="series_batches")
+    return db.read(lambda c: series_repo.batches_of_run(c, run_id))
 
 
 def _batch_key(key: str | None) -> str | None:
@@ -117,14 +116,13 @@ class _AlreadyStored(Exception):
 
 
 class _Write:
-    def __init__(self, db: Database, batch_type: type[Batch], copy_query: str, run: Any, model: Any,
-                 data: Any, batch_key: str | None) -> None:
+    def __init__(self, db: Database, batch_type: type[Batch], run: Any, model: Any, data: Any,
+                 batch_key: str | None) -> None:
         self.db = db
         self.batch_type = batch_type
         self.table = batch_type.layout.table
-        self.copy_query = copy_query
-        self.run_id = as_ref_id(run, field="run_id", table=self.table)
-        self.model_id = None if model is None else as_ref_id(model, field="model_id", table=self.table)
+        self.run_id = ref_id(run, field="run_id", table=self.table)
+        self.model_id = None if model is None else ref_id(model, field="model_id", table=self.table)
         self.key = _batch_key(batch_key)
         self.source: Source = source(data, batch_type.layout)
         self.batch: Batch = batch_type()
@@ -192,10 +190,8 @@ class _Write:
         return self.key or f"sha256:{self.batch.hash.hexdigest()}"
 
     def _stored(self, key: str) -> SeriesBatch | None:
-        rows = self.db.read(lambda c: default_registry().many(
-            c, "series_batch_by_key", run_id=self.run_id, model_id=self.model_id,
-            kind=self.batch_type.kind, batch_key=key))
-        return rows[0] if rows else None
+        return self.db.read(lambda c: series_repo.batch_by_key(
+            c, self.run_id, self.model_id, self.batch_type.kind, key))
 
     def _same(self, stored: SeriesBatch, checksum: str, *, written: bool) -> WriteResult:
         if stored.checksum != checksum:
@@ -219,24 +215,21 @@ class _Write:
     # -- one transaction ------------------------------------------------------------------
 
     def _copy(self, conn: Connection, checksum: str | None) -> SeriesBatch:
-        registry = default_registry()
         self.batch = batch = self.batch_type()
         self.pending = chunks = self.source.chunks()
         previous_role = self._lock_parents(conn)
         if isinstance(batch, TradeBatch):
-            registry.execute(conn, "lock_series_writer", kind=batch.kind, run_id=self.run_id,
-                             model_id=self.model_id)
-            batch.next_seq = registry.scalar(conn, "next_trade_seq", run_id=self.run_id,
-                                             model_id=self.model_id)
+            series_repo.lock_writer(conn, batch.kind, self.run_id, self.model_id)
+            batch.next_seq = series_repo.next_trade_seq(conn, self.run_id, self.model_id)
         # The first chunk is checked before COPY starts: its first ts says where the curve's
         # running peak stands, and no query can run once the COPY has begun.
         first = next(chunks, None)
         checked_first = batch.check(first) if first is not None else None
         if isinstance(batch, EquityBatch) and checked_first is not None and checked_first.n:
-            batch.peak = registry.scalar(conn, "equity_peak_before", run_id=self.run_id,
-                                         model_id=self.model_id, before=_timestamp(batch.first_ts))
+            batch.peak = series_repo.equity_peak_before(conn, self.run_id, self.model_id,
+                                                        _timestamp(batch.first_ts))
         if checked_first is not None:
-            with conn.cursor() as cur, registry.copy(cur, self.copy_query) as copy:
+            with series_repo.copy_in(conn, batch.kind) as copy:
                 copy.write(HEADER)
                 checked = checked_first
                 while True:
@@ -248,35 +241,33 @@ class _Write:
                     checked = batch.check(chunk)
                 copy.write(TRAILER)
         if previous_role is not None:
-            registry.scalar(conn, "set_session_replication_role", role=previous_role)
+            series_repo.set_replication_role(conn, previous_role)
         digest = batch.hash.hexdigest()
         if checksum is not None and digest != checksum:
             raise InvalidInput(f"{self.table}: the input changed while it was being written "
                                "(its checksum differs from the first read)", table=self.table)
-        inserted: list[SeriesBatch] = registry.many(
-            conn, "insert_series_batch", run_id=self.run_id, model_id=self.model_id,
-            kind=batch.kind, batch_key=self.key or f"sha256:{digest}", row_count=batch.rows,
+        inserted = series_repo.insert_batch(
+            conn, run_id=self.run_id, model_id=self.model_id, kind=batch.kind,
+            batch_key=self.key or f"sha256:{digest}", row_count=batch.rows,
             first_ts=_timestamp(batch.first_ts), last_ts=_timestamp(batch.last_ts), checksum=digest)
-        if not inserted:
+        if inserted is None:
             raise _AlreadyStored
-        return inserted[0]
+        return inserted
 
     def _lock_parents(self, conn: Connection) -> str | None:
         """Check and lock the run and model; the session_replication_role to restore, if changed."""
-        registry = default_registry()
-        if registry.scalar(conn, "lock_series_run", run_id=self.run_id) is None:
+        if not series_repo.lock_run(conn, self.run_id):
             raise ReferenceNotFound(f"{self.table}.run_id: refers to a run that does not exist "
                                     f"({self.run_id})", table=self.table, field="run_id",
                                     columns=("run_id",))
-        if self.model_id is not None and registry.scalar(
-                conn, "lock_series_model", model_id=self.model_id) is None:
+        if self.model_id is not None and not series_repo.lock_model(conn, self.model_id):
             raise ReferenceNotFound(f"{self.table}.model_id: refers to a model that does not exist "
                                     f"({self.model_id})", table=self.table, field="model_id",
                                     columns=("model_id",))
         if not may_skip_foreign_keys(self.db, conn):
             return None
-        previous: str = registry.scalar(conn, "session_replication_role")
-        registry.scalar(conn, "set_session_replication_role", role="replica")
+        previous = series_repo.replication_role(conn)
+        series_repo.set_replication_role(conn, "replica")
         return previous
 
 
@@ -284,6 +275,6 @@ def may_skip_foreign_keys(db: Database, conn: Connection) -> bool:
     """Whether bulk writes on ``db`` check the run and model once instead of once per row."""
     allowed = _FOREIGN_KEY_BYPASS.get(db)
     if allowed is None:
-        allowed = bool(default_registry().scalar(conn, "may_skip_series_foreign_keys"))
+        allowed = series_repo.may_skip_foreign_keys(conn)
         _FOREIGN_KEY_BYPASS[db] = allowed
     return allowed

@@ -35,10 +35,11 @@ from psycopg import errors as pgerrors
 from pydantic import BaseModel, ConfigDict
 
 from resultsdb.config import Settings
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 from resultsdb.errors import DatabaseError, InvalidInput, SeriesArchiveError
-from resultsdb.records import SeriesPartition
-from resultsdb.registry import default_registry
+from resultsdb.records import SeriesPartition, SeriesTable
+from resultsdb.repositories import series as series_repo
 from resultsdb.series import copybin
 from resultsdb.series.copybin import Field, Kind, Text
 from resultsdb.series.copyout import CopyOut
@@ -70,8 +71,7 @@ def ensure_for_run(db: Database, run_id: UUID) -> list[str]:
     if month is None or month in seen:
         return []
     try:
-        created = db.write(lambda c: [p.name for p in default_registry().many(
-            c, "ensure_run_series_partition", run_id=run_id)])
+        created = db.write(lambda c: [p.name for p in series_repo.ensure_run_partition(c, run_id)])
     except DatabaseError as exc:
         if not isinstance(exc.__cause__, pgerrors.InsufficientPrivilege):
             raise
@@ -97,7 +97,7 @@ class ArchivedPartition(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: Literal["resultsdb.series-archive/1"] = ARCHIVE_FORMAT
-    parent: Literal["equity_curves", "trade_logs"]
+    parent: SeriesTable
     name: str
     month: datetime
     lower_bound: UUID
@@ -113,8 +113,6 @@ class ArchivedPartition(BaseModel):
 class _Table:
     kinds: tuple[Kind, ...]
     schema: pa.Schema
-    copy_out: str
-    copy_in: str
 
 
 _UUID = pa.binary(16)
@@ -125,7 +123,7 @@ _TABLES = {
         pa.schema([pa.field("run_id", _UUID, nullable=False), ("model_id", _UUID),
                    pa.field("ts", _TS, nullable=False), pa.field("portfolio_value", pa.float64(), False),
                    ("benchmark_value", pa.float64()), ("drawdown", pa.float64())]),
-        "copy_equity_partition_out", "copy_equity_partition_in"),
+    ),
     "trade_logs": _Table(
         (Kind.UUID, Kind.UUID, Kind.INT8, Kind.TIMESTAMPTZ, Kind.TEXT, Kind.TEXT, Kind.FLOAT8,
          Kind.FLOAT8, Kind.FLOAT8, Kind.JSONB),
@@ -134,7 +132,7 @@ _TABLES = {
                    pa.field("asset", pa.string(), False), pa.field("action", pa.string(), False),
                    pa.field("price", pa.float64(), False), pa.field("quantity", pa.float64(), False),
                    ("pnl", pa.float64()), ("metadata", pa.string())]),
-        "copy_trades_partition_out", "copy_trades_partition_in"),
+    ),
 }
 
 
@@ -212,9 +210,7 @@ def _instant(before: date | datetime) -> datetime:
 def archivable(db: Database, before: date | datetime) -> list[SeriesPartition]:
     """The month partitions :func:`archive` would take: runs all created before ``before``."""
     moment = _instant(before)
-    rows: list[SeriesPartition] = db.read(
-        lambda c: default_registry().many(c, "series_month_partitions", before=moment))
-    return rows
+    return db.read(lambda c: series_repo.month_partitions(c, moment))
 
 
 def archive(db: Database, before: date | datetime, url: str,
@@ -246,13 +242,11 @@ def _archive_one(db: Database, fs: Any, root: str, part: SeriesPartition) -> Arc
 
 def _export(db: Database, fs: Any, root: str, part: SeriesPartition, spec: _Table,
             partial: str) -> ArchivedPartition:
-    registry = default_registry()
     with db.transaction() as conn:
-        registry.execute(conn, "lock_partition_for_archive", identifiers={"partition": part.name})
+        series_repo.lock_partition_for_archive(conn, part.name)
         digest, rows = hashlib.sha256(), 0
         with fs.open(partial, "wb") as out, pq.ParquetWriter(out, spec.schema) as writer, \
-                conn.cursor() as cur, \
-                registry.copy(cur, spec.copy_out, identifiers={"partition": part.name}) as copy:
+                series_repo.copy_partition_out(conn, part.parent, part.name) as copy:
             reader = CopyOut(copy, conn)
             for piece, starts, ends in reader.pieces():
                 digest.update(memoryview(piece)[len(copybin.HEADER): -len(copybin.TRAILER)])
@@ -272,9 +266,7 @@ def _export(db: Database, fs: Any, root: str, part: SeriesPartition, spec: _Tabl
             data_bytes=fs.size(f"{root}/{data_file}"), archived_at=datetime.now(UTC))
         with fs.open(f"{root}/{part.name}-{checksum[:16]}.json", "w") as f:
             f.write(manifest.model_dump_json(indent=2))
-        registry.execute(conn, "detach_series_partition",
-                         identifiers={"parent": part.parent, "partition": part.name})
-        registry.execute(conn, "drop_detached_series_partition", identifiers={"partition": part.name})
+        series_repo.detach_and_drop(conn, part.parent, part.name)
     return manifest
 
 
@@ -339,20 +331,18 @@ def restore(db: Database, url: str, *, names: Sequence[str] | None = None,
 
 def _restore_one(db: Database, fs: Any, root: str, manifest: ArchivedPartition) -> None:
     spec = _TABLES[manifest.parent]
-    registry = default_registry()
     with db.transaction() as conn:
-        registry.many(conn, "ensure_month_series_partition", month=manifest.month)
+        series_repo.ensure_month_partition(conn, manifest.month)
         _check_bounds(conn, manifest)
         digest, rows = hashlib.sha256(), 0
-        with conn.cursor() as cur:
-            with registry.copy(cur, spec.copy_in, identifiers={"partition": manifest.name}) as copy:
-                copy.write(copybin.HEADER)
-                for n, body in _encoded(fs, f"{root}/{manifest.data_file}", spec):
-                    digest.update(body.data)
-                    copy.write(body.data)
-                    rows += n
-                copy.write(copybin.TRAILER)
-            copied = cur.rowcount
+        with series_repo.copy_partition_in(conn, manifest.parent, manifest.name) as copy:
+            copy.write(copybin.HEADER)
+            for n, body in _encoded(fs, f"{root}/{manifest.data_file}", spec):
+                digest.update(body.data)
+                copy.write(body.data)
+                rows += n
+            copy.write(copybin.TRAILER)
+        copied = copy.cursor.rowcount
         if rows != manifest.rows or copied != manifest.rows or digest.hexdigest() != manifest.checksum:
             raise SeriesArchiveError(
                 f"{manifest.name}: {manifest.data_file} holds {rows} rows with checksum "
@@ -361,8 +351,8 @@ def _restore_one(db: Database, fs: Any, root: str, manifest: ArchivedPartition) 
 
 
 def _check_bounds(conn: Connection, manifest: ArchivedPartition) -> None:
-    found = default_registry().many(conn, "series_partition_by_name", name=manifest.name)
-    if not found or (found[0].lower_bound, found[0].upper_bound) != (manifest.lower_bound,
-                                                                        manifest.upper_bound):
+    found = series_repo.partition_by_name(conn, manifest.name)
+    if found is None or (found.lower_bound, found.upper_bound) != (manifest.lower_bound,
+                                                                    manifest.upper_bound):
         raise SeriesArchiveError(f"{manifest.name}: the partition made for {manifest.month:%Y-%m} "
                                  "does not have the archived bounds")

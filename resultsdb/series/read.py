@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pyarrow as pa
 
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import as_ref_id
-from resultsdb.registry import default_registry
+from resultsdb.inputs import ref_id
+from resultsdb.repositories import series as series_repo
 from resultsdb.series import copybin
 from resultsdb.series.copybin import Kind
 from resultsdb.series.copyout import CopyOut
@@ -44,8 +47,8 @@ _TS_TYPE = pa.timestamp("us", tz="UTC")
 
 
 def _ids(run: Any, model: Any, table: str) -> tuple[UUID, UUID | None]:
-    run_id = as_ref_id(run, field="run_id", table=table)
-    model_id = None if model is None else as_ref_id(model, field="model_id", table=table)
+    run_id = ref_id(run, field="run_id", table=table)
+    model_id = None if model is None else ref_id(model, field="model_id", table=table)
     return run_id, model_id
 
 
@@ -74,16 +77,20 @@ def _every(value: Any) -> timedelta:
 def _equity_arrays(db: Database, run: Any, model: Any, start: Any, end: Any, every: Any,
                    origin: Any) -> list[np.ndarray]:
     run_id, model_id = _ids(run, model, "equity_curves")
-    params: dict[str, Any] = {"run_id": run_id, "model_id": model_id,
-                              "start": _instant(start, "start"), "end": _instant(end, "end")}
-    query = "copy_equity_out"
-    if every is not None:
-        query = "copy_equity_out_downsampled"
-        params.update(every=_every(every), origin=_instant(origin, "origin") or DEFAULT_ORIGIN)
+    start_at, end_at = _instant(start, "start"), _instant(end, "end")
+    if every is None:
+        def copy(conn: Connection) -> AbstractContextManager[psycopg.Copy]:
+            return series_repo.copy_equity_out(conn, run_id, model_id, start_at, end_at)
+    else:
+        step, since = _every(every), _instant(origin, "origin") or DEFAULT_ORIGIN
+
+        def copy(conn: Connection) -> AbstractContextManager[psycopg.Copy]:
+            return series_repo.copy_equity_out_downsampled(conn, run_id, model_id, start_at,
+                                                           end_at, step, since)
 
     def go(conn: Connection) -> bytearray:
-        with conn.cursor() as cur, default_registry().copy(cur, query, **params) as copy:
-            return CopyOut(copy, conn).collect()
+        with copy(conn) as out:
+            return CopyOut(out, conn).collect()
 
     buffer = db.read(go)
     ts, *values = copybin.decode_fixed(buffer, _EQUITY_KINDS)
@@ -153,11 +160,10 @@ def _name(spec: Any) -> str:
 
 def _trade_columns(db: Database, run: Any, model: Any, start: Any, end: Any) -> list[copybin.Column]:
     run_id, model_id = _ids(run, model, "trade_logs")
-    params: dict[str, Any] = {"run_id": run_id, "model_id": model_id,
-                              "start": _instant(start, "start"), "end": _instant(end, "end")}
+    start_at, end_at = _instant(start, "start"), _instant(end, "end")
 
     def go(conn: Connection) -> tuple[bytearray, np.ndarray, np.ndarray]:
-        with conn.cursor() as cur, default_registry().copy(cur, "copy_trades_out", **params) as copy:
+        with series_repo.copy_trades_out(conn, run_id, model_id, start_at, end_at) as copy:
             return CopyOut(copy, conn).collect_rows()
 
     buffer, starts, ends = db.read(go)

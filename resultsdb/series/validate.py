@@ -27,18 +27,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, get_args
 from uuid import UUID
 
 import numpy as np
 
+from resultsdb.records import SeriesKind, TradeAction
 from resultsdb.series import columns as col
 from resultsdb.series.copybin import Field, Kind, Text
 from resultsdb.series.sources import Chunk, Layout
 
 DRAWDOWN_ATOL = 1e-9
 DRAWDOWN_RTOL = 1e-6
-ACTIONS = frozenset({"buy", "sell", "short", "cover"})
+ACTIONS = frozenset(get_args(TradeAction))  # the records' literal; SQL's CHECK is tested against it
 
 EQUITY = Layout(
     table="equity_curves",
@@ -52,7 +53,6 @@ TRADES = Layout(
     required=("ts", "asset", "action", "price", "quantity"),
     positional=("ts", "asset", "action", "price", "quantity", "pnl", "metadata"),
 )
-SeriesKind = Literal["equity", "trades"]
 
 
 class ContentHash:

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
 from resultsdb.records import Record
-from resultsdb.repositories._base import IdLike
+from resultsdb.repositories.common import IdLike
 from resultsdb.stats.trials import load_trials
 
 EULER_GAMMA = 0.5772156649015329

@@ -10,13 +10,13 @@ the definitions' version beside them.
 from __future__ import annotations
 
 import math
-from typing import cast
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import as_ref_id
+from resultsdb.inputs import ref_id
 from resultsdb.records import Record, RunStats
-from resultsdb.repositories._base import Connection, IdLike, fetch_one
+from resultsdb.repositories import stats as stats_repo
+from resultsdb.repositories.common import Connection, IdLike
 
 # The statistics compute_stats stores, under these keys of summary_metrics. Counts of
 # points and periods describe the input, not the strategy, and are not stored.
@@ -56,11 +56,10 @@ def stats_on(conn: Connection, run: IdLike | Record, model: IdLike | Record | No
              periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
     """:func:`run_stats` on a connection you hold (e.g. inside a transaction)."""
     ppy, rf = _checked(periods_per_year, risk_free)
-    run_id = as_ref_id(run, field="run_id", table="runs")
-    model_id = None if model is None else as_ref_id(model, field="model_id", table="equity_curves")
-    return cast(RunStats, fetch_one(
-        conn, "run_trading_stats", table="runs", key={"id": run_id},
-        run_id=run_id, model_id=model_id, periods_per_year=ppy, risk_free=rf))
+    run_id = ref_id(run, field="run_id", table="runs")
+    model_id = None if model is None else ref_id(model, field="model_id", table="equity_curves")
+    return stats_repo.run_trading_stats(conn, run_id, model_id, periods_per_year=ppy,
+                                        risk_free=rf)
 
 
 def run_stats(db: Database, run: IdLike | Record, model: IdLike | Record | None = None,
@@ -104,8 +103,7 @@ def compute_stats(db: Database, run: IdLike | Record, model: IdLike | Record | N
         stats = stats_on(conn, run, model, periods_per_year=periods_per_year,
                          risk_free=risk_free)
         patch, drop = summary_patch(stats)
-        fetch_one(conn, "store_run_trading_stats", table="runs", key={"id": stats.run_id},
-                  run_id=stats.run_id, patch=patch, drop=drop)
+        stats_repo.store_trading_stats(conn, stats.run_id, patch, drop)
         return stats
 
     return db.write(store)

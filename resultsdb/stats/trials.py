@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 from uuid import UUID
 
 import numpy as np
@@ -12,9 +11,9 @@ import numpy.typing as npt
 
 from resultsdb.errors import InvalidInput
 from resultsdb.inputs import as_id
-from resultsdb.records import TrialReturn
 from resultsdb.repositories import runs
-from resultsdb.repositories._base import Connection, IdLike, queries
+from resultsdb.repositories import stats as stats_repo
+from resultsdb.repositories.common import Connection, IdLike
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,7 @@ def load_trials(conn: Connection, search_run: IdLike) -> TrialMatrix:
     """
     search_id = as_id(search_run, field="search_run_id", table="runs")
     runs.get(conn, search_id)  # NotFound names the run rather than "no trials"
-    rows = cast(list[TrialReturn], queries().many(conn, "search_trial_returns",
-                                                 search_run_id=search_id))
+    rows = stats_repo.search_trial_returns(conn, search_id)
     keys: list[tuple[UUID, UUID | None]] = []
     for row in rows:
         if not keys or keys[-1] != (row.run_id, row.model_id):

@@ -54,6 +54,7 @@ select r.id as run_id, r.name, r.run_type, r.status, r.summary_metrics,
 -- name: experiment_summary
 -- returns: one
 -- record: ExperimentSummary
+-- table: experiments
 -- Counts by status, durations of ended runs, and the best completed run by a metric
 -- (direction 'max' or 'min'; null metric = no best run): the leaderboard's first.
 select e.id as experiment_id, e.name, e.status,
@@ -80,6 +81,7 @@ select e.id as experiment_id, e.name, e.status,
 -- name: model_summary
 -- returns: one
 -- record: ModelSummary
+-- table: models
 -- A model's versions, the one in production, the newest, and the bytes its artifacts hold.
 select m.id as model_id, m.name, m.model_type,
        count(v.id) as version_count,
@@ -128,6 +130,7 @@ select m.id as model_id, m.name,
 -- name: model_version_lineage
 -- returns: one
 -- record: LineageRow
+-- table: model_versions
 -- Where a model version came from, in one query: its model, run and experiment, the
 -- configuration chain root -> leaf, the run's data snapshots and the artifacts.
 with recursive chain as (

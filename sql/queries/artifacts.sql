@@ -4,6 +4,7 @@
 -- name: claim_blob
 -- returns: one
 -- record: Blob
+-- table: blobs
 -- Promise that blob :content_hash is about to be referenced: insert its row, or
 -- refresh last_claimed_at. Waits while gc holds the row; if gc then deletes it,
 -- the insert goes ahead and the caller puts the bytes back.
@@ -33,12 +34,6 @@ select *
  where content_hash = any(cast(:hashes as text[]))
  order by content_hash
    for key share;
-
--- name: blob_by_hash
--- returns: one
--- record: Blob
--- The blobs row of one content hash.
-select * from blobs where content_hash = :content_hash;
 
 -- name: collectable_blobs
 -- returns: many
@@ -104,6 +99,7 @@ select content_hash, max(size_bytes) as size_bytes, count(*) as reference_count
 -- name: referenced_blob_totals
 -- returns: one
 -- record: BlobTotals
+-- table: blobs
 -- How many distinct blobs rows reference, and their bytes (verify's progress total).
 select count(*) as blob_count, coalesce(sum(size_bytes), 0)::bigint as total_bytes
   from (select content_hash, max(size_bytes) as size_bytes

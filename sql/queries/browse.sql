@@ -27,6 +27,7 @@ select m.id, m.name, m.model_type, m.version_count, r.experiment_id,
 
 -- name: kind_of_id
 -- returns: scalar
+-- type: str?
 -- Which table holds a row with id :id: experiment, run, model or version (null
 -- when none does). Ids are UUIDv7, unique across tables in practice.
 select case

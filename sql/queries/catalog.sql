@@ -2,6 +2,7 @@
 
 -- name: database_exists
 -- returns: scalar
+-- type: bool
 -- True when a database of that name exists on the server.
 select exists (select 1 from pg_database where datname = :name);
 
@@ -10,19 +11,6 @@ select exists (select 1 from pg_database where datname = :name);
 -- identifier: name
 -- Create a database (the name is quoted as an identifier).
 create database {name};
-
--- name: drop_database
--- returns: none
--- identifier: name
--- Drop a database if it exists, disconnecting its sessions (PostgreSQL 13+).
-drop database if exists {name} with (force);
-
--- name: create_database_from_template
--- returns: none
--- identifier: name
--- identifier: template
--- Clone a database from a template (fast: a file copy, used by the tests).
-create database {name} template {template} strategy file_copy;
 
 -- name: constraint_catalog
 -- returns: many
@@ -73,6 +61,7 @@ select distinct on (name) name, table_name, columns, description
 
 -- name: try_advisory_lock
 -- returns: scalar
+-- type: bool
 -- Session-level advisory lock (released when the session ends, even on a crash).
 select pg_try_advisory_lock(:key);
 
@@ -81,26 +70,20 @@ select pg_try_advisory_lock(:key);
 -- Wait for a session-level advisory lock.
 select pg_advisory_lock(:key);
 
--- name: advisory_unlock
--- returns: scalar
-select pg_advisory_unlock(:key);
-
 -- name: ensure_series_partitions
 -- returns: many
 -- record: PartitionName
 -- Create the series partitions around the current month; returns the ones created.
 select p as name from ensure_series_partitions(:months_ahead, :months_behind) as p;
 
--- name: server_version_num
--- returns: scalar
-select current_setting('server_version_num')::int;
-
 -- name: series_tables_exist
 -- returns: scalar
+-- type: bool
 select to_regclass('equity_curves') is not null and to_regprocedure('ensure_series_partitions(integer,integer)') is not null;
 
 -- name: yoyo_tables_exist
 -- returns: scalar
+-- type: bool
 select to_regclass('_yoyo_log') is not null and to_regclass('_yoyo_migration') is not null;
 
 -- name: yoyo_applied

@@ -3,6 +3,7 @@
 -- name: configuration_by_id
 -- returns: one
 -- record: Configuration
+-- table: configurations
 -- The configuration with this id.
 select * from configurations where id = :id;
 
@@ -31,6 +32,7 @@ select * from configurations where name = :name order by version;
 -- name: latest_configuration
 -- returns: one
 -- record: Configuration
+-- table: configurations
 -- The highest version of the configuration called :name.
 select * from configurations where name = :name order by version desc limit 1;
 
@@ -59,6 +61,7 @@ select pg_advisory_xact_lock(hashtextextended('configurations:' || cast(:name as
 -- name: insert_configuration
 -- returns: one
 -- record: Configuration
+-- table: configurations
 -- The new configuration, numbered one past the highest version of its name.
 -- Run it after lock_configuration_name in the same transaction: the lock makes
 -- this statement's snapshot see every earlier version.
@@ -72,6 +75,7 @@ returning *;
 -- name: update_configuration
 -- returns: one
 -- record: Configuration
+-- table: configurations
 -- The configuration after merging :patch. Name, version and parameters never
 -- change: a changed parameter set is a new version.
 update configurations t
@@ -83,5 +87,7 @@ returning t.*;
 
 -- name: delete_configuration
 -- returns: scalar
--- The id of the deleted configuration (null when there was none).
+-- type: uuid
+-- table: configurations
+-- The id of the deleted configuration (NotFound when there was none).
 delete from configurations where id = :id returning id;

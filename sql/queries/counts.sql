@@ -2,6 +2,7 @@
 
 -- name: table_row_count
 -- returns: scalar
+-- type: int
 -- identifier: table = experiments | runs | configurations | models | model_versions | model_version_transitions | model_artifacts | data_snapshots | hyperparameter_results | equity_curves | trade_logs
 -- The number of rows in one results table.
 select count(*) from {table};

@@ -3,6 +3,7 @@
 -- name: data_snapshot_by_id
 -- returns: one
 -- record: DataSnapshot
+-- table: data_snapshots
 -- The snapshot with this id.
 select * from data_snapshots where id = :id;
 
@@ -25,6 +26,7 @@ select * from data_snapshots where run_id = :run_id order by id;
 -- name: insert_data_snapshot
 -- returns: one
 -- record: DataSnapshot
+-- table: data_snapshots
 -- The new snapshot.
 insert into data_snapshots (run_id, data_source, start_date, end_date, features_hash,
                             storage_path, content_hash, size_bytes)
@@ -35,6 +37,7 @@ returning *;
 -- name: update_data_snapshot
 -- returns: one
 -- record: DataSnapshot
+-- table: data_snapshots
 -- The snapshot after merging :patch. What the data is (source, range,
 -- features) never changes; where a stored copy lives may be filled in later.
 update data_snapshots t
@@ -46,5 +49,7 @@ returning t.*;
 
 -- name: delete_data_snapshot
 -- returns: scalar
--- The id of the deleted snapshot (null when there was none).
+-- type: uuid
+-- table: data_snapshots
+-- The id of the deleted snapshot (NotFound when there was none).
 delete from data_snapshots where id = :id returning id;

@@ -4,11 +4,12 @@
 -- name: experiment_by_id
 -- returns: one
 -- record: Experiment
+-- table: experiments
 -- The experiment with this id.
 select * from experiments where id = :id;
 
 -- name: live_experiment_by_name
--- returns: many
+-- returns: one_or_none
 -- record: Experiment
 -- The experiment holding this name, if any (names are unique among non-archived experiments).
 select * from experiments where name = :name and status <> 'archived';
@@ -70,6 +71,7 @@ select pg_advisory_xact_lock(hashtextextended('experiments:' || cast(:name as te
 -- name: insert_experiment
 -- returns: one
 -- record: Experiment
+-- table: experiments
 -- The new experiment.
 insert into experiments (name, description, tags, status)
 values (:name, :description, :tags, :status)
@@ -78,6 +80,7 @@ returning *;
 -- name: update_experiment
 -- returns: one
 -- record: Experiment
+-- table: experiments
 -- The experiment after merging :patch (a JSON object of the columns to change) into it.
 update experiments t
    set (name, description, tags, status) =
@@ -88,5 +91,7 @@ returning t.*;
 
 -- name: delete_experiment
 -- returns: scalar
--- The id of the deleted experiment (null when there was none). Its runs go with it.
+-- type: uuid
+-- table: experiments
+-- The id of the deleted experiment (NotFound when there was none). Its runs go with it.
 delete from experiments where id = :id returning id;

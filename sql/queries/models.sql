@@ -4,12 +4,14 @@
 -- name: model_by_id
 -- returns: one
 -- record: Model
+-- table: models
 -- The model with this id.
 select * from models where id = :id;
 
 -- name: model_by_name
 -- returns: one
 -- record: Model
+-- table: models
 -- The model called :name (names are unique).
 select * from models where name = :name;
 
@@ -26,6 +28,7 @@ select *
 -- name: insert_model
 -- returns: one
 -- record: Model
+-- table: models
 -- The new model (version_count 0: it has no versions yet).
 insert into models (run_id, config_id, model_type, name, metadata)
 values (:run_id, :config_id, :model_type, :name, :metadata)
@@ -34,6 +37,7 @@ returning *;
 -- name: update_model
 -- returns: one
 -- record: Model
+-- table: models
 -- The model after merging :patch. run_id (where it was first produced) and
 -- version_count (the version counter) never change here.
 update models t
@@ -45,13 +49,16 @@ returning t.*;
 
 -- name: delete_model
 -- returns: scalar
--- The id of the deleted model (null when there was none); its versions and
+-- type: uuid
+-- table: models
+-- The id of the deleted model (NotFound when there was none); its versions and
 -- artifacts go with it, unless a version is in production.
 delete from models where id = :id returning id;
 
 -- name: model_version_by_id
 -- returns: one
 -- record: ModelVersion
+-- table: model_versions
 -- The model version with this id.
 select * from model_versions where id = :id;
 
@@ -74,6 +81,7 @@ select * from model_versions where model_id = :model_id order by version;
 -- name: insert_model_version
 -- returns: one
 -- record: ModelVersion
+-- table: models
 -- The new version, numbered by bumping models.version_count in the same
 -- statement: the row lock on the model serialises concurrent creators, and
 -- no row comes back when the model does not exist.
@@ -100,18 +108,21 @@ select set_config('resultsdb.actor', coalesce(cast(:actor as text), ''), true),
 -- name: update_model_version
 -- returns: one
 -- record: ModelVersion
--- The version after merging :patch. Status changes are checked against
--- status_transitions and audited by trigger.
+-- table: model_versions
+-- The version after merging :patch into its metrics and description (its status
+-- changes through set_version_status alone: locked, checked and audited).
 update model_versions t
-   set (status, metrics, description) =
-       (select r.status, r.metrics, r.description
+   set (metrics, description) =
+       (select r.metrics, r.description
           from jsonb_populate_record(t, to_jsonb(t) || cast(:patch as jsonb)) as r)
  where t.id = :id
 returning t.*;
 
 -- name: delete_model_version
 -- returns: scalar
--- The id of the deleted version (null when there was none). A production
+-- type: uuid
+-- table: model_versions
+-- The id of the deleted version (NotFound when there was none). A production
 -- version is protected (archive it first). Its number is not reused.
 delete from model_versions where id = :id returning id;
 
@@ -127,6 +138,7 @@ select *
 -- name: model_artifact_by_id
 -- returns: one
 -- record: ModelArtifact
+-- table: model_artifacts
 -- The artifact with this id.
 select * from model_artifacts where id = :id;
 
@@ -149,6 +161,7 @@ select * from model_artifacts where model_version_id = :model_version_id order b
 -- name: insert_model_artifact
 -- returns: one
 -- record: ModelArtifact
+-- table: model_artifacts
 -- The new artifact row (the bytes themselves live in the artifact store).
 insert into model_artifacts (model_version_id, artifact_type, storage_path, size_bytes,
                              file_format, content_hash)
@@ -159,6 +172,7 @@ returning *;
 -- name: update_model_artifact
 -- returns: one
 -- record: ModelArtifact
+-- table: model_artifacts
 -- The artifact after merging :patch. The content (hash, size, type) never
 -- changes; only where it is stored and its declared format.
 update model_artifacts t
@@ -170,5 +184,7 @@ returning t.*;
 
 -- name: delete_model_artifact
 -- returns: scalar
--- The id of the deleted artifact row (null when there was none).
+-- type: uuid
+-- table: model_artifacts
+-- The id of the deleted artifact row (NotFound when there was none).
 delete from model_artifacts where id = :id returning id;

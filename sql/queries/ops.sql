@@ -3,6 +3,7 @@
 -- name: server_info
 -- returns: one
 -- record: ServerInfo
+-- table: pg_settings
 -- Who and where we are connected.
 select current_setting('server_version') as server_version,
        current_database()::text as database,
@@ -13,6 +14,7 @@ select current_setting('server_version') as server_version,
 -- name: replica_status
 -- returns: one
 -- record: ReplicaStatus
+-- table: pg_settings
 -- On a read replica: in recovery, and how far behind the primary its last replayed
 -- transaction is (null on a primary, or before the first replay).
 select pg_is_in_recovery() as in_recovery,
@@ -77,11 +79,13 @@ select t.relname::text as table_name,
 
 -- name: database_bytes
 -- returns: scalar
+-- type: int
 select pg_database_size(current_database());
 
 -- name: artifact_usage
 -- returns: one
 -- record: ArtifactUsage
+-- table: model_artifacts
 -- Artifacts as model_artifacts records them: rows and bytes, and the distinct blobs
 -- behind them (the store keeps one copy per content hash).
 select count(*) as artifact_count,

@@ -4,11 +4,13 @@
 
 -- name: role_exists
 -- returns: scalar
+-- type: bool
 -- True when a role (group or login) of that name exists in the cluster.
 select exists (select 1 from pg_roles where rolname = :name);
 
 -- name: role_is_privileged
 -- returns: scalar
+-- type: bool
 -- True for the current user and for a role with more than a login's rights (superuser,
 -- CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS): `roles --login` never changes those.
 select exists (select 1 from pg_roles
@@ -33,6 +35,7 @@ select r.rolname::text as name,
 
 -- name: needs_membership_to_own
 -- returns: scalar
+-- type: bool
 -- True when the current user can hand objects to the role only after joining it:
 -- ALTER ... OWNER TO needs membership in the new owner, unless one is superuser.
 select not (select rolsuper from pg_roles where rolname = current_user)
@@ -104,14 +107,17 @@ $$;
 
 -- name: current_schema_name
 -- returns: scalar
+-- type: str
 select current_schema()::text;
 
 -- name: current_database_name
 -- returns: scalar
+-- type: str
 select current_database()::text;
 
 -- name: current_user_name
 -- returns: scalar
+-- type: str
 select current_user::text;
 
 -- name: schema_objects

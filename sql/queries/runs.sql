@@ -3,6 +3,7 @@
 -- name: run_by_id
 -- returns: one
 -- record: Run
+-- table: runs
 -- The run with this id.
 select * from runs where id = :id;
 
@@ -43,6 +44,7 @@ select *
 -- name: insert_run
 -- returns: one
 -- record: Run
+-- table: runs
 -- The new run. Like the column default, start_time is now() when not given,
 -- except for a scheduled run, which has not started yet.
 insert into runs (experiment_id, parent_run_id, name, run_type, status, start_time, end_time,
@@ -56,6 +58,7 @@ returning *;
 -- name: update_run
 -- returns: one
 -- record: Run
+-- table: runs
 -- The run after merging :patch (a JSON object of the columns to change) into it.
 update runs t
    set (name, status, start_time, end_time, summary_metrics, tags, error_type, error_message) =
@@ -67,6 +70,8 @@ returning t.*;
 
 -- name: delete_run
 -- returns: scalar
--- The id of the deleted run (null when there was none). Its configurations,
+-- type: uuid
+-- table: runs
+-- The id of the deleted run (NotFound when there was none). Its configurations,
 -- snapshots, trials and series go with it; a model it produced blocks the delete.
 delete from runs where id = :id returning id;

@@ -7,7 +7,7 @@
 -- walk the (run_id, model_id, ...) index in order when the condition is model_id is null.
 
 -- name: series_batch_by_key
--- returns: many
+-- returns: one_or_none
 -- record: SeriesBatch
 -- The batch of this series with this key: no row or one.
 select *
@@ -18,7 +18,7 @@ select *
    and batch_key = :batch_key;
 
 -- name: insert_series_batch
--- returns: many
+-- returns: one_or_none
 -- record: SeriesBatch
 -- Record a written batch. No row when the key is taken: a concurrent or earlier write
 -- of the same batch committed first, and the caller rolls its copy back.
@@ -47,28 +47,33 @@ select p as name
 
 -- name: lock_series_run
 -- returns: scalar
+-- type: uuid?
 -- The run's id, locked FOR KEY SHARE as a foreign-key check locks it (so it cannot be
 -- deleted until the write ends); null when there is no such run.
 select id from runs where id = :run_id for key share;
 
 -- name: lock_series_model
 -- returns: scalar
+-- type: uuid?
 -- The model's id, locked FOR KEY SHARE; null when there is no such model.
 select id from models where id = :model_id for key share;
 
 -- name: may_skip_series_foreign_keys
 -- returns: scalar
+-- type: bool
 -- True when this session may set session_replication_role (a superuser, or a role
 -- granted SET on it): bulk writes then check the run and model once, not once per row.
 select has_parameter_privilege('session_replication_role', 'SET');
 
 -- name: session_replication_role
 -- returns: scalar
+-- type: str
 -- This session's session_replication_role (origin unless something changed it).
 select current_setting('session_replication_role');
 
 -- name: set_session_replication_role
 -- returns: scalar
+-- type: str
 -- Set session_replication_role until the transaction (or savepoint) ends; the new value.
 select set_config('session_replication_role', :role, true);
 
@@ -81,6 +86,7 @@ select pg_advisory_xact_lock(hashtextextended(
 
 -- name: next_trade_seq
 -- returns: scalar
+-- type: int
 -- The seq after the last one of a trade log (0 for an empty log).
 select coalesce((select seq
                    from trade_logs
@@ -91,6 +97,7 @@ select coalesce((select seq
 
 -- name: equity_peak_before
 -- returns: scalar
+-- type: float?
 -- The highest portfolio_value of a curve before :before (null when it has no earlier
 -- point): where a batch's running peak, and so its drawdown, starts.
 select max(portfolio_value)

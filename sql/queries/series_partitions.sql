@@ -25,7 +25,7 @@ select parent.relname::text as parent,
  order by bounds.lower_bound, parent.relname;
 
 -- name: series_partition_by_name
--- returns: many
+-- returns: one_or_none
 -- record: SeriesPartition
 -- The month partition called :name, if it is attached: no row or one.
 select parent.relname::text as parent,

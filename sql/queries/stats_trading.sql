@@ -6,6 +6,7 @@
 -- name: run_trading_stats
 -- returns: one
 -- record: RunStats
+-- table: runs
 -- One run's statistics from its equity curve and trade log for one model (or none).
 -- Undefined statistics are null; NotFound when the run does not exist.
 with curve as (
@@ -143,6 +144,7 @@ select r.id as run_id,
 -- name: store_run_trading_stats
 -- returns: one
 -- record: Run
+-- table: runs
 -- The run after storing statistics into summary_metrics in one statement: the keys
 -- in :drop (statistics now undefined) go, :patch is merged over the rest, and every
 -- other key stays. Concurrent merges serialise on the row lock, so none is lost.

@@ -4,6 +4,7 @@
 -- name: merge_run_summary_metrics
 -- returns: one
 -- record: Run
+-- table: runs
 -- Merge metrics into a run's summary_metrics in one statement: concurrent merges
 -- serialise on the row lock and each sees the other's keys, so nothing is lost.
 update runs
@@ -14,6 +15,7 @@ returning *;
 -- name: end_run
 -- returns: one
 -- record: Run
+-- table: runs
 -- Move a run that has not ended yet to a terminal status, recording the error of a
 -- failed run. end_time is stamped by trigger; the status machine trigger refuses
 -- scheduled -> completed. A run that already ended is not matched (no row), even for
@@ -28,6 +30,7 @@ returning *;
 -- name: set_experiment_status
 -- returns: one
 -- record: Experiment
+-- table: experiments
 -- Change an experiment's status (the transition trigger decides what is allowed).
 update experiments set status = :status where id = :id returning *;
 
@@ -100,6 +103,7 @@ select distinct r.*
 
 -- name: lock_model
 -- returns: scalar
+-- type: uuid?
 -- Lock a model's row for the rest of the transaction: promotions of one model's
 -- versions queue here, so exactly one version ends in production.
 select id from models where id = :model_id for update;
@@ -114,23 +118,27 @@ update model_versions
 -- name: set_version_status
 -- returns: one
 -- record: ModelVersion
+-- table: model_versions
 update model_versions set status = :status where id = :id returning *;
 
 -- name: production_version
 -- returns: one
 -- record: ModelVersion
+-- table: model_versions
 -- The model's version in production (NotFound when none is).
 select * from model_versions where model_id = :model_id and status = 'production';
 
 -- name: latest_version
 -- returns: one
 -- record: ModelVersion
+-- table: model_versions
 -- The model's highest-numbered version.
 select * from model_versions where model_id = :model_id order by version desc limit 1;
 
 -- name: finish_trial
 -- returns: one
 -- record: Trial
+-- table: hyperparameter_results
 -- End a running trial. A trial that already ended is not matched (no row), even for
 -- its own status: completed -> completed would otherwise overwrite its objective.
 update hyperparameter_results
@@ -143,6 +151,7 @@ returning *;
 -- name: best_trial_max
 -- returns: one
 -- record: Trial
+-- table: hyperparameter_results
 -- The completed trial with the highest objective (ties: the earliest number).
 select * from hyperparameter_results
  where run_id = :run_id and status = 'completed'
@@ -152,6 +161,7 @@ select * from hyperparameter_results
 -- name: best_trial_min
 -- returns: one
 -- record: Trial
+-- table: hyperparameter_results
 -- The completed trial with the lowest objective (ties: the earliest number).
 select * from hyperparameter_results
  where run_id = :run_id and status = 'completed'

@@ -3,6 +3,7 @@
 -- name: trial_by_id
 -- returns: one
 -- record: Trial
+-- table: hyperparameter_results
 -- The trial with this id.
 select * from hyperparameter_results where id = :id;
 
@@ -30,6 +31,7 @@ select *
 -- name: insert_trial
 -- returns: one
 -- record: Trial
+-- table: runs
 -- The new trial, numbered by bumping runs.trial_count in the same statement:
 -- the row lock on the run serialises concurrent creators, and no row comes
 -- back when the run does not exist.
@@ -57,6 +59,7 @@ returning *;
 -- name: update_trial
 -- returns: one
 -- record: Trial
+-- table: hyperparameter_results
 -- The trial after merging :patch. Its run, number and parameters never change.
 update hyperparameter_results t
    set (trial_run_id, objective_value, metrics, status) =
@@ -67,5 +70,7 @@ returning t.*;
 
 -- name: delete_trial
 -- returns: scalar
--- The id of the deleted trial (null when there was none). Its number is not reused.
+-- type: uuid
+-- table: hyperparameter_results
+-- The id of the deleted trial (NotFound when there was none). Its number is not reused.
 delete from hyperparameter_results where id = :id returning id;

@@ -179,10 +179,16 @@ def test_status_changes_are_audited(db: Database, model: Model) -> None:
 def test_one_production_version_per_model(db: Database, model: Model) -> None:
     first, second = new_version(db, model), new_version(db, model)
     db.write(lambda c: models.set_version_status(c, first.id, "production"))
+    # set_version_status archives the version in production first; a write around it that
+    # tries a second one is refused by the database.
     with pytest.raises(AlreadyExists):
-        db.write(lambda c: models.set_version_status(c, second.id, "production"))
+        db.write(lambda c: c.execute(
+            "update model_versions set status = 'production' where id = %s", (second.id,)))
     assert db.read(lambda c: models.get_version(c, second.id)).status == "draft"
     assert len(db.read(lambda c: models.transitions(c, second.id))) == 1
+    db.write(lambda c: models.set_version_status(c, second.id, "production"))
+    assert [db.read(lambda c, v=v: models.get_version(c, v.id)).status for v in (first, second)] == [
+        "archived", "production"]
 
 
 def test_update_version(db: Database, model: Model) -> None:
@@ -191,9 +197,12 @@ def test_update_version(db: Database, model: Model) -> None:
         c, version.id, metrics={"sharpe": 1.2, "sortino": 1.9}, description="retuned"))
     assert updated.metrics == {"sharpe": 1.2, "sortino": 1.9}
     assert updated.description == "retuned"
-    archived = db.write(lambda c: models.update_version(c, version.id, status="archived"))
+    with pytest.raises(InvalidInput) as status_err:  # the status: set_version_status only
+        db.write(lambda c: models.update_version(c, version.id, status="archived"))
+    assert status_err.value.field == "status"
+    archived = db.write(lambda c: models.set_version_status(c, version.id, "archived"))
     with pytest.raises(InvalidTransition):
-        db.write(lambda c: models.update_version(c, version.id, status="draft"))
+        db.write(lambda c: models.set_version_status(c, version.id, "draft"))
     with pytest.raises(InvalidInput) as err:
         db.write(lambda c: models.update_version(c, version.id, commit_hash="abcdef0"))
     assert err.value.field == "commit_hash"

@@ -25,7 +25,7 @@ from resultsdb.repositories import (
 )
 
 FILES = {"experiments.sql", "runs.sql", "configurations.sql", "models.sql",
-         "data_snapshots.sql", "trials.sql", "series.sql", "counts.sql"}
+         "data_snapshots.sql", "trials.sql", "counts.sql"}
 QUERIES = [q for q in default_registry() if q.source.split(":")[0] in FILES]
 
 # update query -> (allowlist in Python, the Update input model)

@@ -285,7 +285,7 @@ def writer_url(db: Database, db_url: str) -> Iterator[str]:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from resultsdb import roles
+    from resultsdb.repositories import roles
 
     prefix = f"rdbs_{uuid.uuid4().hex[:10]}"
     roles.ensure_roles(db, prefix=prefix, login=f"{prefix}_w", group="writer", password="s3ries-Writer!")

@@ -18,6 +18,7 @@ from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
 from resultsdb.records import Model, Run
 from resultsdb.registry import default_registry
+from resultsdb.repositories import series as series_repo
 from resultsdb.series.copyout import CopyOut
 from tests.series.conftest import T0, curve, trades
 
@@ -147,8 +148,7 @@ def test_a_read_touches_one_partition_in_index_order(
 def test_copy_out_reports_its_row_count_and_raises_server_errors(
         db: Database, run: Run, conn: psycopg.Connection) -> None:
     series.write_equity(db, run, None, curve(2000))
-    with conn.cursor() as cur, default_registry().copy(
-            cur, "copy_equity_out", run_id=run.id, model_id=None, start=None, end=None) as copy:
+    with series_repo.copy_equity_out(conn, run.id, None, None, None) as copy:
         reader = CopyOut(copy, conn)
         buffer = reader.collect()
     assert reader.rowcount == 2000 and len(buffer) == 19 + 2000 * 50 + 2
@@ -163,7 +163,7 @@ def test_copy_out_reports_its_row_count_and_raises_server_errors(
 @pytest.mark.parametrize("name", ["copy_equity_out", "copy_equity_out_downsampled", "copy_trades_out"])
 def test_the_select_inside_each_parameterised_copy_prepares(name: str, conn: psycopg.Connection) -> None:
     # PREPARE cannot see through COPY (tests/test_registry.py skips these): check the SELECT.
-    from resultsdb.registry import convert_placeholders
+    from resultsdb.sqlfiles import convert_placeholders
 
     inner = re.search(r"copy \((.*)\) to stdout", default_registry()[name].text, re.S)
     assert inner is not None

@@ -13,7 +13,8 @@ import pytest
 
 from resultsdb.db import Database
 from resultsdb.records import Experiment, Run
-from resultsdb.repositories import experiments, runs, series, trials
+from resultsdb.repositories import experiments, runs, trials
+from resultsdb.series import write_equity, write_trades
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -41,9 +42,9 @@ def daily(n: int, start: datetime = T0, step: timedelta = DAY) -> list[datetime]
 def write_curve(db: Database, run_id: UUID, values: Sequence[float],
                 ts: Sequence[datetime] | None = None, *, model_id: UUID | None = None) -> None:
     stamps = list(ts) if ts is not None else daily(len(values))
-    points = [{"ts": t, "portfolio_value": float(v)} for t, v in zip(stamps, values, strict=True)]
+    points = [(t, float(v)) for t, v in zip(stamps, values, strict=True)]
     if points:
-        db.write(lambda c: series.insert_points(c, run_id, points, model_id=model_id))
+        write_equity(db, run_id, model_id, points)
 
 
 def write_pnls(db: Database, run_id: UUID, pnls: Sequence[float | None], *,
@@ -53,7 +54,7 @@ def write_pnls(db: Database, run_id: UUID, pnls: Sequence[float | None], *,
                **({} if p is None else {"pnl": float(p)})}
               for i, p in enumerate(pnls)]
     if trades:
-        db.write(lambda c: series.insert_trades(c, run_id, trades, model_id=model_id))
+        write_trades(db, run_id, model_id, trades)
 
 
 def noise_and_edge(seed: int, t: int = 1000, n: int = 20

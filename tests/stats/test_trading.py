@@ -250,7 +250,7 @@ def test_each_model_has_its_own_series(db: Database, make_run: MakeRun) -> None:
 
 
 def test_unknown_run_and_bad_parameters(db: Database, make_run: MakeRun) -> None:
-    with pytest.raises(NotFound, match="runs: no row with id=01900000"):
+    with pytest.raises(NotFound, match="runs: no row with run_id=01900000"):
         run_stats(db, "01900000-0000-7000-8000-000000000000")
     run = make_run()
     for params, field in [({"periods_per_year": 0}, "periods_per_year"),

@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from resultsdb.db import Connection, Database
+from resultsdb.connection import Connection
+from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
 from resultsdb.records import RoleInfo, SchemaObject
 
@@ -98,51 +99,52 @@ def ensure_roles(db: Database, *, prefix: str = DEFAULT_PREFIX, login: str | Non
 
 def _ensure(db: Database, conn: Connection, names: RoleNames, login: str | None, group: Group,
             password: str | None) -> RolesReport:
-    q = db.registry
-    schema = q.scalar(conn, "current_schema_name")
-    database = q.scalar(conn, "current_database_name")
-    me = q.scalar(conn, "current_user_name")
+    schema = conn.q.current_schema_name()
+    database = conn.q.current_database_name()
+    me = conn.q.current_user_name()
 
     created = [role for role in names.all() if _create_group(db, conn, role)]
-    q.execute(conn, "grant_role", identifiers={"group": names.reader, "member": names.writer})
-    if q.scalar(conn, "needs_membership_to_own", role=names.owner):
-        q.execute(conn, "grant_role_to_current_user", identifiers={"role": names.owner})
+    conn.q.grant_role(group=names.reader, member=names.writer)
+    if conn.q.needs_membership_to_own(role=names.owner):
+        conn.q.grant_role_to_current_user(role=names.owner)
 
-    q.execute(conn, "grant_connect", identifiers={"database": database, "role": names.reader})
-    q.execute(conn, "grant_connect", identifiers={"database": database, "role": names.owner})
-    q.execute(conn, "revoke_schema_create_from_public", identifiers={"schema": schema})
-    q.execute(conn, "grant_schema_create", identifiers={"schema": schema, "role": names.owner})
-    q.execute(conn, "grant_schema_usage", identifiers={"schema": schema, "role": names.reader})
+    conn.q.grant_connect(database=database, role=names.reader)
+    conn.q.grant_connect(database=database, role=names.owner)
+    conn.q.revoke_schema_create_from_public(schema=schema)
+    conn.q.grant_schema_create(schema=schema, role=names.owner)
+    conn.q.grant_schema_usage(schema=schema, role=names.reader)
 
-    objects: list[SchemaObject] = q.many(conn, "schema_objects", schema=schema)
+    objects: list[SchemaObject] = conn.q.schema_objects(schema=schema)
     reassigned = [o.name for o in objects if o.owner != names.owner]
+    alter_owner = {
+        "table": conn.q.alter_table_owner, "view": conn.q.alter_view_owner,
+        "materialized_view": conn.q.alter_materialized_view_owner,
+        "sequence": conn.q.alter_sequence_owner, "foreign_table": conn.q.alter_foreign_table_owner,
+        "routine": conn.q.alter_routine_owner,
+    }
     for obj in objects:
         if obj.owner != names.owner:
-            q.execute(conn, f"alter_{obj.kind}_owner",
-                      identifiers={"schema": schema, "name": obj.name, "owner": names.owner})
+            alter_owner[obj.kind](schema=schema, name=obj.name, owner=names.owner)
 
-    on_schema = {"schema": schema}
-    q.execute(conn, "grant_select_on_all_tables", identifiers={**on_schema, "role": names.reader})
-    q.execute(conn, "grant_writes_on_all_tables", identifiers={**on_schema, "role": names.writer})
-    q.execute(conn, "grant_sequences", identifiers={**on_schema, "role": names.writer})
-    q.execute(conn, "grant_execute_on_all_functions", identifiers={**on_schema, "role": names.reader})
+    conn.q.grant_select_on_all_tables(schema=schema, role=names.reader)
+    conn.q.grant_writes_on_all_tables(schema=schema, role=names.writer)
+    conn.q.grant_sequences(schema=schema, role=names.writer)
+    conn.q.grant_execute_on_all_functions(schema=schema, role=names.reader)
     for obj in objects:
-        target = {**on_schema, "name": obj.name, "role": names.writer}
         if obj.kind in ("view", "materialized_view", "foreign_table") or obj.name in READ_ONLY_TABLES:
-            q.execute(conn, "revoke_writes_on_relation", identifiers=target)
+            conn.q.revoke_writes_on_relation(schema=schema, name=obj.name, role=names.writer)
         elif obj.name in APPEND_ONLY_TABLES:
-            q.execute(conn, "revoke_changes_on_relation", identifiers=target)
+            conn.q.revoke_changes_on_relation(schema=schema, name=obj.name, role=names.writer)
         elif obj.kind == "routine" and obj.security_definer:
             # Runs with the owner's rights: for writers only.
-            q.execute(conn, "revoke_execute_on_routine", identifiers={**target, "role": names.reader})
-            q.execute(conn, "grant_execute_on_routine", identifiers=target)
+            conn.q.revoke_execute_on_routine(schema=schema, name=obj.name, role=names.reader)
+            conn.q.grant_execute_on_routine(schema=schema, name=obj.name, role=names.writer)
 
     # Whoever creates tables later (migrations as the owner, or as this user) grants the same.
     for creator in dict.fromkeys([names.owner, me]):
-        ids = {"creator": creator, **on_schema}
-        q.execute(conn, "default_select_on_tables", identifiers={**ids, "role": names.reader})
-        q.execute(conn, "default_writes_on_tables", identifiers={**ids, "role": names.writer})
-        q.execute(conn, "default_sequences", identifiers={**ids, "role": names.writer})
+        conn.q.default_select_on_tables(creator=creator, schema=schema, role=names.reader)
+        conn.q.default_writes_on_tables(creator=creator, schema=schema, role=names.writer)
+        conn.q.default_sequences(creator=creator, schema=schema, role=names.writer)
 
     password_set = False
     if login is not None:
@@ -152,36 +154,35 @@ def _ensure(db: Database, conn: Connection, names: RoleNames, login: str | None,
             set_password(db, conn, login, password)
             password_set = True
 
-    roles = q.many(conn, "role_details", names=[*names.all(), *([login] if login else [])])
+    roles = conn.q.role_details(names=[*names.all(), *([login] if login else [])])
     return RolesReport(schema=schema, database=database, roles=roles, created=created,
                        reassigned=reassigned, login=login, password_set=password_set)
 
 
 def _create_group(db: Database, conn: Connection, role: str) -> bool:
-    if db.registry.scalar(conn, "role_exists", name=role):
+    if conn.q.role_exists(name=role):
         return False
-    db.registry.execute(conn, "create_group_role", identifiers={"role": role})
+    conn.q.create_group_role(role=role)
     return True
 
 
 def _ensure_login(db: Database, conn: Connection, names: RoleNames, login: str, group: Group) -> bool:
     """Make ``login`` a login role in ``group`` only; True when it was created."""
-    q = db.registry
-    if q.scalar(conn, "role_is_privileged", name=login):
+    if conn.q.role_is_privileged(name=login):
         # An administrator's role is not a login to regroup or give a new password.
         raise InvalidInput(f"login: {login!r} is the current user or a privileged role; "
                            "choose a role made for this purpose", field="login")
-    created = not q.scalar(conn, "role_exists", name=login)
-    q.execute(conn, "create_login_role" if created else "allow_login", identifiers={"role": login})
+    created = not conn.q.role_exists(name=login)
+    (conn.q.create_login_role if created else conn.q.allow_login)(role=login)
     for other in GROUPS:
         if other != group and not created:
-            q.execute(conn, "revoke_role", identifiers={"group": names.of(other), "member": login})
-    q.execute(conn, "grant_role", identifiers={"group": names.of(group), "member": login})
+            conn.q.revoke_role(group=names.of(other), member=login)
+    conn.q.grant_role(group=names.of(group), member=login)
     if group == "owner":
         # Its sessions act as the owner, so the tables its migrations create are the owner's.
-        q.execute(conn, "act_as_role", identifiers={"login": login, "role": names.owner})
+        conn.q.act_as_role(login=login, role=names.owner)
     elif not created:
-        q.execute(conn, "stop_acting_as_role", identifiers={"login": login})
+        conn.q.stop_acting_as_role(login=login)
     return created
 
 
@@ -191,5 +192,5 @@ def set_password(db: Database, conn: Connection, role: str, password: str) -> No
         raise InvalidInput("password: must not be empty", field="password")
     # libpq's PQencryptPasswordConn, in the server's password_encryption (scram-sha-256).
     verifier = conn.pgconn.encrypt_password(password.encode(), role.encode()).decode()
-    db.registry.execute(conn, "stage_role_password", role=role, verifier=verifier)
-    db.registry.execute(conn, "apply_role_password")
+    conn.q.stage_role_password(role=role, verifier=verifier)
+    conn.q.apply_role_password()

@@ -1,0 +1,60 @@
+"""What every part of the API shares: the database, references, pages and their cursors.
+
+Public functions accept a record, a UUID, or its string form (``Ref``); experiments and
+models may also be named (resolved by ``repositories.experiments.resolve`` and
+``repositories.models.resolve``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from resultsdb.db import Database
+from resultsdb.errors import InvalidInput
+from resultsdb.records import Record
+
+T = TypeVar("T")
+Ref = Record | UUID | str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and the cursor for the next (None when this is the last)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def encode_cursor(kind: str, value: Any, row_id: UUID) -> str:
+    payload = {"k": kind, "v": value.isoformat() if isinstance(value, datetime) else value,
+               "t": "dt" if isinstance(value, datetime) else "s", "id": str(row_id)}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def decode_cursor(cursor: str, kind: str) -> tuple[Any, UUID]:
+    """(after_value, after_id) of a cursor made for ``kind``; InvalidInput when it is not one."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if payload["k"] != kind:
+            raise ValueError(f"made for {payload['k']}, not {kind}")
+        value = datetime.fromisoformat(payload["v"]) if payload["t"] == "dt" else payload["v"]
+        return value, UUID(payload["id"])
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"cursor: not a valid cursor for this list ({exc})", field="cursor") from None
+
+
+class Base:
+    """The part of ResultsDB every subject mixin relies on."""
+
+    db: Database
