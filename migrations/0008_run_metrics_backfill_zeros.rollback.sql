@@ -1,0 +1,5 @@
+-- Undo 0008_run_metrics_backfill_zeros: nothing to undo. It only brought run_metrics, which
+-- is derived from runs.summary_metrics, in line with the rule its trigger applies to every
+-- write. Removing the added rows would hide those runs from leaderboards again, and the
+-- deleted ones (exactly +-1e300) are rows the trigger never writes; which rows 0008 touched
+-- is not recorded anyway. Rolling back 0004 drops the whole table.
