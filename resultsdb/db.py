@@ -31,7 +31,7 @@ from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from resultsdb import embedded
-from resultsdb.config import Settings, mask_url, url_password
+from resultsdb.config import Settings, mask_dsns, mask_url
 from resultsdb.errmap import ErrorMapper
 from resultsdb.errors import (
     CommitOutcomeUnknown,
@@ -116,7 +116,7 @@ class Database:
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any
-        self._errors = ErrorMapper(self._scrub, self._constraint_catalog)
+        self._errors = ErrorMapper(self._constraint_catalog)
 
     def __repr__(self) -> str:
         return f"Database({self.masked_url})"
@@ -204,7 +204,7 @@ class Database:
             psycopg.connect(conninfo, **self._connect_kwargs()).close()
             reason = "connections time out"
         except psycopg.Error as exc:
-            reason = self._scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+            reason = mask_dsns(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
         return DatabaseUnavailable(f"cannot connect to {where}: {reason}")
 
     def close(self) -> None:
@@ -285,7 +285,7 @@ class Database:
                 if statement and conn.broken:
                     raise CommitOutcomeUnknown(
                         "the connection broke while a statement was committing; it may "
-                        f"or may not have been stored ({self._scrub(str(exc).strip())})"
+                        f"or may not have been stored ({mask_dsns(str(exc).strip())})"
                     ) from exc
                 raise
             finally:
@@ -319,7 +319,7 @@ class Database:
                 if body_done and conn.broken:
                     raise CommitOutcomeUnknown(
                         "the connection broke during COMMIT; the transaction may or may not "
-                        f"have been stored ({self._scrub(str(exc).strip())})"
+                        f"have been stored ({mask_dsns(str(exc).strip())})"
                     ) from exc
                 raise
             finally:
@@ -412,12 +412,6 @@ class Database:
         return self._retry(lambda: self._call(fn, replica=replica))
 
     # -- errors ---------------------------------------------------------------------
-
-    def _scrub(self, text: str) -> str:
-        for url in (self.settings.url, self.settings.read_url):
-            secret = url_password(url.get_secret_value()) if url else None
-            text = text.replace(secret, "***") if secret else text
-        return text
 
     @contextmanager
     def _mapped_errors(self) -> Iterator[None]:

@@ -3,8 +3,8 @@
 Messages name the table and field, in the catalog's words where a constraint has a
 comment (the ``constraint_catalog`` query, read once per Database and re-read when an
 error names a relation it does not know, such as a partition created since). Every text
-taken from the server passes through ``scrub`` first, so a password never reaches a
-message.
+taken from the server passes through ``mask_dsns`` first: a connection string in it never
+shows its password.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import errors as pgerrors
 
+from resultsdb.config import mask_dsns
 from resultsdb.errors import (
     AlreadyExists,
     ConstraintViolation,
@@ -33,12 +34,10 @@ from resultsdb.records import ConstraintInfo
 
 
 class ErrorMapper:
-    """Translates psycopg errors for one Database: ``scrub`` removes its secrets from a
-    text, ``catalog`` lists its constraints, tables and partitions."""
+    """Translates psycopg errors for one Database: ``catalog`` lists its constraints,
+    tables and partitions."""
 
-    def __init__(self, scrub: Callable[[str], str],
-                 catalog: Callable[[], list[ConstraintInfo]]) -> None:
-        self._scrub = scrub
+    def __init__(self, catalog: Callable[[], list[ConstraintInfo]]) -> None:
         self._catalog = catalog
         self._constraints: dict[str, ConstraintInfo] | None = None
 
@@ -56,7 +55,7 @@ class ErrorMapper:
     def map(self, exc: psycopg.Error) -> ResultsDBError:
         """The resultsdb error for a psycopg one."""
         diag = exc.diag
-        message = self._scrub((diag.message_primary or str(exc)).strip())
+        message = mask_dsns((diag.message_primary or str(exc)).strip())
         table = diag.table_name
         column = diag.column_name
         cname = diag.constraint_name
@@ -85,7 +84,7 @@ class ErrorMapper:
 
     def _integrity(self, exc: psycopg.Error, message: str, table: str | None,
                    column: str | None, cname: str | None) -> ResultsDBError:
-        detail = self._scrub(exc.diag.message_detail or "")
+        detail = mask_dsns(exc.diag.message_detail or "")
         key_cols = re.match(r"Key \(([^)]*)\)", detail)
         columns = tuple(c.strip() for c in key_cols.group(1).split(",")) if key_cols else ()
         if (cname and self.constraint(cname) is None) or (table and self.constraint(table) is None):
