@@ -20,6 +20,7 @@ import dataclasses
 import logging
 import re
 import select
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -116,6 +117,9 @@ class Database:
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any
+        # Pools open on first use, from whichever thread comes first: one lock, so threads
+        # arriving together open one pool, not one each (the others would leak).
+        self._pool_lock = threading.Lock()
         self._errors = ErrorMapper(self._constraint_catalog)
 
     def __repr__(self) -> str:
@@ -155,8 +159,9 @@ class Database:
         return self._pool
 
     def open(self) -> Database:
-        if self._pool is None:
-            self._pool = self._open_pool(self.conninfo, "resultsdb")
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = self._open_pool(self.conninfo, "resultsdb")
         return self
 
     def _open_pool(self, conninfo: str, name: str) -> ConnectionPool[Connection]:
@@ -193,7 +198,9 @@ class Database:
         if conninfo is None:
             return None
         if self._read_pool is None:
-            self._read_pool = self._open_pool(conninfo, "resultsdb-read")
+            with self._pool_lock:
+                if self._read_pool is None:
+                    self._read_pool = self._open_pool(conninfo, "resultsdb-read")
         return self._read_pool
 
     def _unreachable(self, conninfo: str | None = None) -> DatabaseUnavailable:
@@ -208,10 +215,11 @@ class Database:
         return DatabaseUnavailable(f"cannot connect to {where}: {reason}")
 
     def close(self) -> None:
-        for pool in (self._pool, self._read_pool):
+        with self._pool_lock:
+            pools, self._pool, self._read_pool = (self._pool, self._read_pool), None, None
+        for pool in pools:
             if pool is not None:
                 pool.close()
-        self._pool = self._read_pool = None
 
     def __enter__(self) -> Database:
         return self.open()
