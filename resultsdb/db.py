@@ -31,15 +31,14 @@ from psycopg import errors as pgerrors
 from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from resultsdb import embedded
+from resultsdb import _paths, embedded, sqlstate
 from resultsdb.config import Settings, mask_dsns, mask_url
-from resultsdb.errmap import ErrorMapper
+from resultsdb.errmap import ErrorMapper, said
 from resultsdb.errors import (
     CommitOutcomeUnknown,
     DatabaseUnavailable,
     ResultsDBError,
     Timeout,
-    TransientError,
 )
 from resultsdb.records import ConstraintInfo
 from resultsdb.registry import Registry, default_registry
@@ -120,7 +119,7 @@ class Database:
         # Pools open on first use, from whichever thread comes first: one lock, so threads
         # arriving together open one pool, not one each (the others would leak).
         self._pool_lock = threading.Lock()
-        self._errors = ErrorMapper(self._constraint_catalog)
+        self._errors = ErrorMapper(self._constraint_catalog, self._schema_behind)
 
     def __repr__(self) -> str:
         return f"Database({self.masked_url})"
@@ -293,7 +292,7 @@ class Database:
                 if statement and conn.broken:
                     raise CommitOutcomeUnknown(
                         "the connection broke while a statement was committing; it may "
-                        f"or may not have been stored ({mask_dsns(str(exc).strip())})"
+                        f"or may not have been stored ({said(exc)})"
                     ) from exc
                 raise
             finally:
@@ -327,7 +326,7 @@ class Database:
                 if body_done and conn.broken:
                     raise CommitOutcomeUnknown(
                         "the connection broke during COMMIT; the transaction may or may not "
-                        f"have been stored ({mask_dsns(str(exc).strip())})"
+                        f"have been stored ({said(exc)})"
                     ) from exc
                 raise
             finally:
@@ -339,7 +338,7 @@ class Database:
 
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((TransientError, DatabaseUnavailable)),
+            retry=tenacity.retry_if_exception(sqlstate.transient),
             stop=tenacity.stop_after_attempt(self.settings.retry_attempts),
             wait=tenacity.wait_exponential(multiplier=0.05, max=2.0) + tenacity.wait_random(0, 0.05),
             before_sleep=lambda rs: log.warning(
@@ -350,7 +349,8 @@ class Database:
         )
 
     def _retry(self, attempt: Callable[[], T]) -> T:
-        """``attempt()``, retried on transient failures as :meth:`_retrying` says.
+        """``attempt()``, retried on transient failures (those resultsdb.sqlstate marks so)
+        as :meth:`_retrying` says.
 
         The first try runs before tenacity is set up: nearly every call succeeds on it,
         and building and driving a Retrying cost more than the rest of our per-call
@@ -359,7 +359,7 @@ class Database:
         """
         try:
             return attempt()
-        except (TransientError, DatabaseUnavailable) as exc:
+        except sqlstate.TRANSIENT as exc:
             failed: BaseException | None = exc
         for retry in self._retrying():
             with retry:
@@ -441,3 +441,12 @@ class Database:
     def _constraint_catalog(self) -> list[ConstraintInfo]:
         with psycopg.connect(self.conninfo, **self._connect_kwargs()) as conn:
             return list(self.registry.many(conn, "constraint_catalog"))
+
+    def _schema_behind(self) -> bool:
+        """Whether a migration shipped with this package is not applied here (asked when a
+        table is missing: ours, not migrated yet, or one the caller named wrongly)."""
+        with psycopg.connect(self.conninfo, **self._connect_kwargs()) as conn:
+            if not self.registry.scalar(conn, "yoyo_tables_exist"):
+                return True
+            applied = {m.migration_id for m in self.registry.many(conn, "yoyo_applied")}
+        return not set(_paths.migration_ids()) <= applied
