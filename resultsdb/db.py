@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import logging
-import re
-import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,11 +26,11 @@ from typing import Any, TypeVar
 import psycopg
 import tenacity
 from psycopg import errors as pgerrors
-from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from resultsdb import _paths, embedded, sqlstate
-from resultsdb.config import Settings, mask_dsns, mask_url
+from resultsdb import _paths, connecting, embedded, sqlstate
+from resultsdb.config import Settings, mask_url
+from resultsdb.connecting import libpq_url, pre_ping
 from resultsdb.errmap import ErrorMapper, said
 from resultsdb.errors import (
     CommitOutcomeUnknown,
@@ -59,33 +57,6 @@ def resolve_conninfo(settings: Settings) -> str:
     info = embedded.start(settings.data_dir)
     ensure_database(info.conninfo(), settings.database)
     return info.conninfo(settings.database)
-
-
-def libpq_url(url: str) -> str:
-    """A URL libpq reads: SQLAlchemy/yoyo-style driver suffixes (postgresql+psycopg://) dropped."""
-    return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
-
-
-def pre_ping(conn: Connection) -> None:
-    """The pool's check before it hands out a connection: raise if it is dead.
-
-    A server that ends a session - restart, crash, pg_terminate_backend,
-    idle_session_timeout - sends its FATAL message and closes the socket, so an
-    idle connection it has dropped has something to read. Nothing to read, and
-    libpq seeing it sound and idle, tells what an empty-query ping would, without
-    the round trip, which was a third of the time of each call when 4 processes
-    share 2 cores. (A peer that vanished silently answers neither: the ping would
-    hang as the statement will.) Anything else gets the real ping, which also
-    reads whatever was sent.
-    """
-    pgconn = conn.pgconn
-    if (not conn.closed and pgconn.status == pq.ConnStatus.OK
-            and pgconn.transaction_status == pq.TransactionStatus.IDLE):
-        poller = select.poll()
-        poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
-        if not poller.poll(0):
-            return
-    ConnectionPool.check_connection(conn)
 
 
 def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
@@ -164,6 +135,11 @@ class Database:
         return self
 
     def _open_pool(self, conninfo: str, name: str) -> ConnectionPool[Connection]:
+        # One direct attempt first: a login or database the server refuses fails here, at
+        # once, instead of after the pool has retried it for connect_timeout seconds.
+        refused = self._refused(conninfo)
+        if refused is not None and not sqlstate.transient(refused):
+            raise refused
         s = self.settings
         pool: ConnectionPool[Connection] = ConnectionPool(
             conninfo,
@@ -202,16 +178,24 @@ class Database:
                     self._read_pool = self._open_pool(conninfo, "resultsdb-read")
         return self._read_pool
 
-    def _unreachable(self, conninfo: str | None = None) -> DatabaseUnavailable:
+    def _unreachable(self, conninfo: str | None = None) -> ResultsDBError:
         """Say why the server cannot be reached, from one direct attempt."""
         conninfo = conninfo or self.conninfo
-        where = self.masked_url if conninfo == self.conninfo else mask_url(conninfo)
+        return self._refused(conninfo) or DatabaseUnavailable(
+            f"cannot connect to {self._where(conninfo)}: connections time out")
+
+    def _refused(self, conninfo: str) -> ResultsDBError | None:
+        """One direct connection attempt: None when it connects, else the error saying why
+        not, classified by the SQLSTATE the server refused it with (resultsdb.connecting)."""
         try:
             psycopg.connect(conninfo, **self._connect_kwargs()).close()
-            reason = "connections time out"
         except psycopg.Error as exc:
-            reason = mask_dsns(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-        return DatabaseUnavailable(f"cannot connect to {where}: {reason}")
+            return connecting.explain(exc, conninfo, self._connect_kwargs(), self._where(conninfo),
+                                   self.registry)
+        return None
+
+    def _where(self, conninfo: str) -> str:
+        return self.masked_url if conninfo == self.conninfo else mask_url(conninfo)
 
     def close(self) -> None:
         with self._pool_lock:
