@@ -127,15 +127,16 @@ def startup_sqlstate(pgconn: Any, sslmode: str | None, timeout: float) -> str | 
     params = b"".join(k + b"\0" + v.encode() + b"\0"
                       for k, v in ((b"user", user), (b"database", dbname))) + b"\0"
     try:
-        with _connected(host, _text(pgconn, "hostaddr"), port, timeout) as sock:
-            stream: socket.socket = sock
-            if sock.family != socket.AF_UNIX and sslmode not in ("disable", "allow"):
-                sock.sendall(struct.pack("!ii", 8, _SSL_REQUEST))
-                if _read(sock, 1) == b"S":
+        with contextlib.ExitStack() as closing:
+            stream = closing.enter_context(_connected(host, _text(pgconn, "hostaddr"), port,
+                                                      timeout))
+            if stream.family != socket.AF_UNIX and sslmode not in ("disable", "allow"):
+                stream.sendall(struct.pack("!ii", 8, _SSL_REQUEST))
+                if _read(stream, 1) == b"S":
                     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
-                    stream = context.wrap_socket(sock)
+                    stream = closing.enter_context(context.wrap_socket(stream))
             stream.sendall(struct.pack("!ii", 8 + len(params), _PROTOCOL_3) + params)
             while True:
                 kind, body = _message(stream)
@@ -143,8 +144,11 @@ def startup_sqlstate(pgconn: Any, sslmode: str | None, timeout: float) -> str | 
                     fields = {f[:1]: f[1:] for f in body.split(b"\0") if f}
                     code = fields.get(b"C", b"").decode("ascii", "replace")
                     return code or None
-                if kind == b"Z" or (kind == b"R" and body[:4] != b"\0\0\0\0"):
-                    return None  # the session started, or a password is asked for
+                if kind == b"Z":
+                    stream.sendall(b"X\0\0\0\4")  # the session started: end it politely
+                    return None
+                if kind == b"R" and body[:4] != b"\0\0\0\0":
+                    return None  # a password is asked for
     except (OSError, ValueError):
         return None
 

@@ -124,7 +124,7 @@ class ErrorMapper:
             self._constraints = None  # an index created after the catalog was read
         info = self.constraint(cname)
         if info is None:
-            return InvalidInput(f"{table or 'value'}: too large for the database: {message}",
+            return InvalidInput(f"{table or 'input'}: past a limit of the database: {message}",
                                 table=table)
         field = info.columns[0] if len(info.columns) == 1 else None
         where = f"{info.table_name}.{field}" if field else (
