@@ -27,3 +27,9 @@ def sql_dir() -> Path:
 
 def migrations_dir() -> Path:
     return data_root() / "migrations"
+
+
+def migration_ids() -> list[str]:
+    """The ids of the migrations shipped with the package (``0001_initial`` ...), in order."""
+    return sorted(p.stem for p in migrations_dir().glob("[0-9][0-9][0-9][0-9]_*.sql")
+                  if not p.name.endswith(".rollback.sql"))

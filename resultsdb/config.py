@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -48,29 +46,25 @@ def mask_url(url: str) -> str:
     return head + rest
 
 
-def url_password(url: str) -> str | None:
-    """The password a connection string carries (to scrub it from messages).
+# A connection string inside a longer text: a URL, from its scheme to the next whitespace
+# or quote, or a libpq ``password=`` (``sslpassword=``) keyword with its value.
+_DSN_IN_TEXT = re.compile(
+    r"""\bpostgres(?:ql)?(?:\+\w+)?://[^\s'"]+"""
+    r"""|\b(?:ssl)?password\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s'"]+)""",
+    re.IGNORECASE,
+)
 
-    The one libpq reads, when it finds one; else what looks like one.
+
+def mask_dsns(text: str) -> str:
+    """``text`` with the password of every connection string in it masked, and nothing else.
+
+    The one scrubber of messages (errors, logs): a password is masked where it sits in a
+    DSN - a URL's user info or ``?password=``, a ``password=`` keyword - and nowhere else,
+    so a password that is also a common word or one letter ("postgres", "s") leaves the
+    rest of the text as the server wrote it. libpq and the server never quote a password
+    back; the only place one reaches a message is a connection string we put there.
     """
-    try:
-        params = conninfo_to_dict(re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url))
-    except psycopg.Error:
-        params = {}
-    if params.get("password"):
-        return str(params["password"])
-    scheme = _URL_SCHEME.match(url)
-    if scheme is not None:
-        rest = url[scheme.end():]
-        userinfo = _url_userinfo(rest)
-        if userinfo is not None and userinfo[1]:
-            return userinfo[1]
-        for param in _QUERY_PASSWORD.finditer(rest):
-            if param.group(1)[1:].lower() == "password=" and param.group(2):
-                return param.group(2)
-        return None
-    match = _KEYWORD_PASSWORD.search(url)
-    return match.group(2).strip("'") if match else None
+    return _DSN_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
 
 
 Seconds = Annotated[float, Field(gt=0)]

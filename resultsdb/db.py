@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import re
-import select
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -26,19 +25,18 @@ from typing import Any, TypeVar
 import psycopg
 import tenacity
 from psycopg import errors as pgerrors
-from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from resultsdb import embedded
-from resultsdb.config import Settings, mask_url, url_password
+from resultsdb import _paths, connecting, embedded, sqlstate
+from resultsdb.config import Settings, mask_url
+from resultsdb.connecting import libpq_url, pre_ping
 from resultsdb.connection import Connection
-from resultsdb.errmap import ErrorMapper
+from resultsdb.errmap import ErrorMapper, said
 from resultsdb.errors import (
     CommitOutcomeUnknown,
     DatabaseUnavailable,
     ResultsDBError,
     Timeout,
-    TransientError,
 )
 from resultsdb.records import ConstraintInfo
 from resultsdb.registry import Registry, default_registry
@@ -59,33 +57,6 @@ def resolve_conninfo(settings: Settings) -> str:
     info = embedded.start(settings.data_dir)
     ensure_database(info.conninfo(), settings.database)
     return info.conninfo(settings.database)
-
-
-def libpq_url(url: str) -> str:
-    """A URL libpq reads: SQLAlchemy/yoyo-style driver suffixes (postgresql+psycopg://) dropped."""
-    return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
-
-
-def pre_ping(conn: Connection) -> None:
-    """The pool's check before it hands out a connection: raise if it is dead.
-
-    A server that ends a session - restart, crash, pg_terminate_backend,
-    idle_session_timeout - sends its FATAL message and closes the socket, so an
-    idle connection it has dropped has something to read. Nothing to read, and
-    libpq seeing it sound and idle, tells what an empty-query ping would, without
-    the round trip, which was a third of the time of each call when 4 processes
-    share 2 cores. (A peer that vanished silently answers neither: the ping would
-    hang as the statement will.) Anything else gets the real ping, which also
-    reads whatever was sent.
-    """
-    pgconn = conn.pgconn
-    if (not conn.closed and pgconn.status == pq.ConnStatus.OK
-            and pgconn.transaction_status == pq.TransactionStatus.IDLE):
-        poller = select.poll()
-        poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
-        if not poller.poll(0):
-            return
-    ConnectionPool.check_connection(conn)
 
 
 def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
@@ -116,7 +87,10 @@ class Database:
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any
-        self._errors = ErrorMapper(self._scrub, self._constraint_catalog)
+        # Pools open on first use, from whichever thread comes first: one lock, so threads
+        # arriving together open one pool, not one each (the others would leak).
+        self._pool_lock = threading.Lock()
+        self._errors = ErrorMapper(self._constraint_catalog, self._schema_behind)
 
     def __repr__(self) -> str:
         return f"Database({self.masked_url})"
@@ -155,11 +129,17 @@ class Database:
         return self._pool
 
     def open(self) -> Database:
-        if self._pool is None:
-            self._pool = self._open_pool(self.conninfo, "resultsdb")
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = self._open_pool(self.conninfo, "resultsdb")
         return self
 
     def _open_pool(self, conninfo: str, name: str) -> ConnectionPool[Connection]:
+        # One direct attempt first: a login or database the server refuses fails here, at
+        # once, instead of after the pool has retried it for connect_timeout seconds.
+        refused = self._refused(conninfo)
+        if refused is not None and not sqlstate.transient(refused):
+            raise refused
         s = self.settings
         pool: ConnectionPool[Connection] = ConnectionPool(
             conninfo,
@@ -205,25 +185,36 @@ class Database:
         if conninfo is None:
             return None
         if self._read_pool is None:
-            self._read_pool = self._open_pool(conninfo, "resultsdb-read")
+            with self._pool_lock:
+                if self._read_pool is None:
+                    self._read_pool = self._open_pool(conninfo, "resultsdb-read")
         return self._read_pool
 
-    def _unreachable(self, conninfo: str | None = None) -> DatabaseUnavailable:
+    def _unreachable(self, conninfo: str | None = None) -> ResultsDBError:
         """Say why the server cannot be reached, from one direct attempt."""
         conninfo = conninfo or self.conninfo
-        where = self.masked_url if conninfo == self.conninfo else mask_url(conninfo)
+        return self._refused(conninfo) or DatabaseUnavailable(
+            f"cannot connect to {self._where(conninfo)}: connections time out")
+
+    def _refused(self, conninfo: str) -> ResultsDBError | None:
+        """One direct connection attempt: None when it connects, else the error saying why
+        not, classified by the SQLSTATE the server refused it with (resultsdb.connecting)."""
         try:
             Connection.connect(conninfo, **self._connect_kwargs()).close()
-            reason = "connections time out"
         except psycopg.Error as exc:
-            reason = self._scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-        return DatabaseUnavailable(f"cannot connect to {where}: {reason}")
+            return connecting.explain(exc, conninfo, self._connect_kwargs(), self._where(conninfo),
+                                   self.registry)
+        return None
+
+    def _where(self, conninfo: str) -> str:
+        return self.masked_url if conninfo == self.conninfo else mask_url(conninfo)
 
     def close(self) -> None:
-        for pool in (self._pool, self._read_pool):
+        with self._pool_lock:
+            pools, self._pool, self._read_pool = (self._pool, self._read_pool), None, None
+        for pool in pools:
             if pool is not None:
                 pool.close()
-        self._pool = self._read_pool = None
 
     def __enter__(self) -> Database:
         return self.open()
@@ -297,7 +288,7 @@ class Database:
                 if statement and conn.broken:
                     raise CommitOutcomeUnknown(
                         "the connection broke while a statement was committing; it may "
-                        f"or may not have been stored ({self._scrub(str(exc).strip())})"
+                        f"or may not have been stored ({said(exc)})"
                     ) from exc
                 raise
             finally:
@@ -331,7 +322,7 @@ class Database:
                 if body_done and conn.broken:
                     raise CommitOutcomeUnknown(
                         "the connection broke during COMMIT; the transaction may or may not "
-                        f"have been stored ({self._scrub(str(exc).strip())})"
+                        f"have been stored ({said(exc)})"
                     ) from exc
                 raise
             finally:
@@ -343,7 +334,7 @@ class Database:
 
     def _retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((TransientError, DatabaseUnavailable)),
+            retry=tenacity.retry_if_exception(sqlstate.transient),
             stop=tenacity.stop_after_attempt(self.settings.retry_attempts),
             wait=tenacity.wait_exponential(multiplier=0.05, max=2.0) + tenacity.wait_random(0, 0.05),
             before_sleep=lambda rs: log.warning(
@@ -354,7 +345,8 @@ class Database:
         )
 
     def _retry(self, attempt: Callable[[], T]) -> T:
-        """``attempt()``, retried on transient failures as :meth:`_retrying` says.
+        """``attempt()``, retried on transient failures (those resultsdb.sqlstate marks so)
+        as :meth:`_retrying` says.
 
         The first try runs before tenacity is set up: nearly every call succeeds on it,
         and building and driving a Retrying cost more than the rest of our per-call
@@ -363,7 +355,7 @@ class Database:
         """
         try:
             return attempt()
-        except (TransientError, DatabaseUnavailable) as exc:
+        except sqlstate.TRANSIENT as exc:
             failed: BaseException | None = exc
         for retry in self._retrying():
             with retry:
@@ -425,12 +417,6 @@ class Database:
 
     # -- errors ---------------------------------------------------------------------
 
-    def _scrub(self, text: str) -> str:
-        for url in (self.settings.url, self.settings.read_url):
-            secret = url_password(url.get_secret_value()) if url else None
-            text = text.replace(secret, "***") if secret else text
-        return text
-
     @contextmanager
     def _mapped_errors(self) -> Iterator[None]:
         try:
@@ -451,3 +437,10 @@ class Database:
     def _constraint_catalog(self) -> list[ConstraintInfo]:
         with self.connect() as conn:
             return catalog.constraints(conn)
+
+    def _schema_behind(self) -> bool:
+        """Whether a migration shipped with this package is not applied here (asked when a
+        table is missing: ours, not migrated yet, or one the caller named wrongly)."""
+        with self.connect() as conn:
+            applied = {m.migration_id for m in catalog.applied_migrations(conn)}
+        return not set(_paths.migration_ids()) <= applied

@@ -115,6 +115,26 @@ class CommitOutcomeUnknown(DatabaseError):
     """
 
 
+class AuthenticationFailed(DatabaseError):
+    """The server refused the login (SQLSTATE class 28): wrong or missing password, a role
+    that does not exist or may not log in, no pg_hba.conf entry. Raised at once, not retried."""
+
+
+class DatabaseNotFound(DatabaseError):
+    """The database the URL names does not exist (3D000); ``resultsdb init`` creates it."""
+
+
+class SchemaNotMigrated(DatabaseError):
+    """A table of the schema is missing and migrations are pending: run ``resultsdb migrate``."""
+
+
+class ResourceExhausted(DatabaseError):
+    """The server ran out of a resource (SQLSTATE class 53: disk full, out of memory).
+
+    Not retried: a retry would fail the same way until someone frees the resource.
+    """
+
+
 class MigrationError(ResultsDBError):
     """Applying or rolling back migrations failed."""
 

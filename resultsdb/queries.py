@@ -207,28 +207,30 @@ class Queries(BoundQueries):
     def constraint_catalog(self) -> list[r.ConstraintInfo]:
         """Every constraint of the current schema with its table (the partitioned table for a
         partition's), its columns in the order the constraint names them, and its COMMENT, which
-        error messages quote. Unique indexes that back no constraint (the partial ones) are listed
-        with the index's COMMENT. Every table is listed too, under its own name with no columns,
-        mapped to its partitioned table: a not-null error names the partition and no constraint.
-        (catalog.sql:15)
+        error messages quote; a foreign key also with the table and columns it references, which
+        tell the two sides of a violation apart. Unique indexes that back no constraint (the partial
+        ones) are listed with the index's COMMENT. Other indexes are listed with their variable-
+        width columns only: an index row outgrows its page (54000) through those. Every table is
+        listed too, under its own name with no columns, mapped to its partitioned table: a not-null
+        error names the partition and no constraint. (catalog.sql:15)
         """
         return self._many("constraint_catalog", r.ConstraintInfo, {})
 
     def try_advisory_lock(self, *, key: Any) -> bool:
         """Session-level advisory lock (released when the session ends, even on a crash).
-        (catalog.sql:62)
+        (catalog.sql:76)
         """
         return self._scalar("try_advisory_lock", bool, {"key": key})
 
     def advisory_lock(self, *, key: Any) -> None:
-        """Wait for a session-level advisory lock. (catalog.sql:68)"""
+        """Wait for a session-level advisory lock. (catalog.sql:82)"""
         return self._execute("advisory_lock", {"key": key})
 
     def ensure_series_partitions(
         self, *, months_ahead: Any, months_behind: Any,
     ) -> list[r.PartitionName]:
         """Create the series partitions around the current month; returns the ones created.
-        (catalog.sql:73)
+        (catalog.sql:87)
         """
         return self._many(
             "ensure_series_partitions", r.PartitionName,
@@ -236,19 +238,19 @@ class Queries(BoundQueries):
         )
 
     def series_tables_exist(self) -> bool:
-        """(catalog.sql:79)"""
+        """(catalog.sql:93)"""
         return self._scalar("series_tables_exist", bool, {})
 
     def yoyo_tables_exist(self) -> bool:
-        """(catalog.sql:84)"""
+        """(catalog.sql:98)"""
         return self._scalar("yoyo_tables_exist", bool, {})
 
     def yoyo_applied(self) -> list[r.AppliedMigration]:
-        """(catalog.sql:89)"""
+        """(catalog.sql:103)"""
         return self._many("yoyo_applied", r.AppliedMigration, {})
 
     def yoyo_history(self) -> list[r.MigrationLogEntry]:
-        """yoyo's log of migration operations, oldest first. (catalog.sql:95)"""
+        """yoyo's log of migration operations, oldest first. (catalog.sql:109)"""
         return self._many("yoyo_history", r.MigrationLogEntry, {})
 
     # -- configurations.sql ----------------------------------------------------------------------
@@ -1211,39 +1213,39 @@ class Queries(BoundQueries):
 
     def runs_using_snapshot(self, *, snapshot_id: Any) -> list[r.Run]:
         """Runs that registered a snapshot of the same data: same source, range and features_hash.
-        (tracking.sql:91)
+        md5(data_source) is what data_snapshots_features_idx holds of the source. (tracking.sql:91)
         """
         return self._many("runs_using_snapshot", r.Run, {"snapshot_id": snapshot_id})
 
     def lock_model(self, *, model_id: Any) -> UUID | None:
         """Lock a model's row for the rest of the transaction: promotions of one model's versions queue
-        here, so exactly one version ends in production. (tracking.sql:104)
+        here, so exactly one version ends in production. (tracking.sql:106)
         """
         return self._scalar_or_none("lock_model", UUID, {"model_id": model_id})
 
     def archive_production_except(self, *, model_id: Any, keep_id: Any) -> int:
         """Archive the model's production version unless it is the one being promoted.
-        (tracking.sql:111)
+        (tracking.sql:113)
         """
         return self._rowcount(
             "archive_production_except", {"model_id": model_id, "keep_id": keep_id},
         )
 
     def set_version_status(self, *, status: Any, id: Any) -> r.ModelVersion:
-        """(tracking.sql:118)"""
+        """(tracking.sql:120)"""
         return self._one("set_version_status", r.ModelVersion, {"status": status, "id": id})
 
     def production_version(self, *, model_id: Any) -> r.ModelVersion:
-        """The model's version in production (NotFound when none is). (tracking.sql:124)"""
+        """The model's version in production (NotFound when none is). (tracking.sql:126)"""
         return self._one("production_version", r.ModelVersion, {"model_id": model_id})
 
     def latest_version(self, *, model_id: Any) -> r.ModelVersion:
-        """The model's highest-numbered version. (tracking.sql:131)"""
+        """The model's highest-numbered version. (tracking.sql:133)"""
         return self._one("latest_version", r.ModelVersion, {"model_id": model_id})
 
     def finish_trial(self, *, status: Any, objective_value: Any, metrics: Any, id: Any) -> r.Trial:
         """End a running trial. A trial that already ended is not matched (no row), even for its own
-        status: completed -> completed would otherwise overwrite its objective. (tracking.sql:138)
+        status: completed -> completed would otherwise overwrite its objective. (tracking.sql:140)
         """
         return self._one(
             "finish_trial", r.Trial,
@@ -1252,18 +1254,18 @@ class Queries(BoundQueries):
 
     def best_trial_max(self, *, run_id: Any) -> r.Trial:
         """The completed trial with the highest objective (ties: the earliest number).
-        (tracking.sql:151)
+        (tracking.sql:153)
         """
         return self._one("best_trial_max", r.Trial, {"run_id": run_id})
 
     def best_trial_min(self, *, run_id: Any) -> r.Trial:
         """The completed trial with the lowest objective (ties: the earliest number).
-        (tracking.sql:161)
+        (tracking.sql:163)
         """
         return self._one("best_trial_min", r.Trial, {"run_id": run_id})
 
     def all_trials_of_run(self, *, run_id: Any) -> list[r.Trial]:
-        """Every trial of a run, in number order. (tracking.sql:171)"""
+        """Every trial of a run, in number order. (tracking.sql:173)"""
         return self._many("all_trials_of_run", r.Trial, {"run_id": run_id})
 
     # -- trials.sql ------------------------------------------------------------------------------

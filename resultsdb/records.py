@@ -183,12 +183,18 @@ class PartitionName(Record):
 
 
 class ConstraintInfo(Record):
-    """A constraint as the catalog describes it (for error messages)."""
+    """A constraint as the catalog describes it (for error messages).
+
+    A foreign key also names the table and columns it references; an index that backs no
+    constraint lists only its variable-width columns, the ones that can outgrow a row.
+    """
 
     name: str
     table_name: str
     columns: list[str]
     description: str | None
+    referenced_table: str | None = None
+    referenced_columns: list[str] = []
 
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 import traceback
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 
-from resultsdb.config import Settings, mask_url, url_password
+from resultsdb.config import Settings, mask_dsns, mask_url
 from resultsdb.db import Database
 from resultsdb.errors import DatabaseUnavailable
 from resultsdb.migrate import yoyo_url
@@ -52,18 +54,27 @@ def test_mask_url(url: str, masked: str) -> None:
     assert "s3cret" not in masked and "retPW" not in masked
 
 
-@pytest.mark.parametrize(("url", "password"), [
-    ("postgresql://u:s3cretPW@h/d", "s3cretPW"),
-    ("postgresql://u:s3c%40retPW@h/d", "s3c@retPW"),  # the one libpq sends
-    ("postgresql+psycopg://u:s3cretPW@h/d", "s3cretPW"),
-    ("postgresql://h/d?password=s3cretPW", "s3cretPW"),
-    ("host=h password='s3cret PW'", "s3cret PW"),
-    ("host=h password=s3cretPW", "s3cretPW"),
-    ("postgresql://u@h/d", None),
-    ("host=h dbname=d", None),
-])
-def test_url_password(url: str, password: str | None) -> None:
-    assert url_password(url) == password
+# What libpq and the server write, around a connection string we put in the message.
+SERVER_TEXT = ('connection to server on socket "/tmp/.s.PGSQL.5432" failed: FATAL:  password '
+               'authentication failed for user "postgres"')
+PASSWORDS = ["s", "a", "postgres", "server", "password", "p@ss:w/o?rd#%&= x'\\"]
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_mask_dsns_masks_the_password_in_connection_strings_and_nothing_else(password: str) -> None:
+    forms = [
+        (f"postgresql://postgres:{quote(password, safe='')}@/results?host=/tmp",
+         "postgresql://postgres:***@/results?host=/tmp"),
+        (f"postgresql+psycopg://postgres@/results?password={quote(password, safe='')}&port=5432",
+         "postgresql+psycopg://postgres@/results?password=***&port=5432"),
+        (make_conninfo("", host="db.example", user="postgres", password=password, dbname="results"),
+         "host=db.example user=postgres password=*** dbname=results"),
+    ]
+    for dsn, masked in forms:
+        text = f"cannot connect to {dsn}: {SERVER_TEXT}"
+        assert mask_dsns(text) == f"cannot connect to {masked}: {SERVER_TEXT}"
+        assert mask_dsns(f"'{dsn}'") == f"'{masked}'"  # quoted in a message
+    assert mask_dsns(SERVER_TEXT) == SERVER_TEXT  # no connection string: nothing to mask
 
 
 def test_settings_never_show_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +123,23 @@ def test_connection_errors_never_show_the_password(url: str) -> None:
     assert "127.0.0.1" in rendered  # says where it tried
     assert SECRET not in rendered
     db.close()
+
+
+@pytest.mark.parametrize("password", ["s", "postgres"])
+def test_a_password_that_is_a_letter_or_a_word_leaves_the_server_message_intact(
+        tmp_path: Path, password: str) -> None:
+    """The old scrubber replaced the password wherever it occurred: with password ``s``,
+    ``***erver on ***ocket``. Only the connection string's password is masked now."""
+    folder = tmp_path / password  # the password is a word of the server's message, too
+    folder.mkdir()
+    url = f"postgresql://postgres:{password}@/x?host={folder}&port=1"
+    db = Database(Settings(connect_timeout=1, pool_timeout=1, retry_attempts=1), url=url)
+    with pytest.raises(DatabaseUnavailable) as info:
+        db.open()
+    message = str(info.value)
+    assert f'connection to server on socket "{folder}/.s.PGSQL.1" failed' in message
+    assert f"cannot connect to postgresql://postgres:***@/x?host={folder}&port=1:" in message
+    assert f":{password}@" not in message
 
 
 def _yoyo_connect_kwargs(url: str) -> dict[str, Any]:

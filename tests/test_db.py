@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import errors as pgerrors
+from psycopg_pool import ConnectionPool
 
 from resultsdb.config import Settings
 from resultsdb.db import Database
@@ -23,6 +25,7 @@ from resultsdb.errors import (
     TransientError,
 )
 from resultsdb.repositories import catalog
+from tests.threads import Call
 
 Connection = psycopg.Connection[Any]
 
@@ -238,3 +241,39 @@ def test_datetimes_read_back_are_utc_aware(db_url: str, conn: Connection) -> Non
         assert now.utcoffset() == timedelta(0)
         [applied] = catalog.applied_migrations(c)[:1]
         assert applied.applied_at.utcoffset() == timedelta(0)
+
+
+# -- pools ------------------------------------------------------------------------------------
+
+
+def test_threads_making_their_first_replica_read_together_open_one_pool(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[ConnectionPool[Connection]] = []
+    open_pool = Database._open_pool
+
+    def slow_open_pool(self: Database, conninfo: str, name: str) -> ConnectionPool[Connection]:
+        time.sleep(0.05)  # every thread is past its "no pool yet" check before one is set
+        pool = open_pool(self, conninfo, name)
+        opened.append(pool)
+        return pool
+
+    monkeypatch.setattr(Database, "_open_pool", slow_open_pool)
+    db = Database(Settings(url=db_url, read_url=db_url))  # a replica URL: the same server will do
+    start = threading.Barrier(8)
+
+    def first_replica_read() -> int:
+        start.wait()
+        return int(db.read(lambda c: c.execute("select 1").fetchone()[0], replica=True))
+
+    threads = [Call(first_replica_read) for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert [t.outcome for t in threads] == [1] * 8
+        assert [p.name for p in opened] == ["resultsdb-read"]  # one pool; none for the primary
+    finally:
+        db.close()
+        for pool in opened:
+            pool.close()

@@ -14,7 +14,8 @@ import psycopg
 import pytest
 
 from resultsdb.config import Settings
-from resultsdb.db import Database, pre_ping
+from resultsdb.connecting import pre_ping
+from resultsdb.db import Database
 from resultsdb.errors import (
     CommitOutcomeUnknown,
     ConstraintViolation,

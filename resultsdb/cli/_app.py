@@ -45,6 +45,10 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (errors.Timeout, 7),
     (errors.MigrationError, 8),
     (errors.ArtifactError, 9),
+    (errors.AuthenticationFailed, 10),
+    (errors.DatabaseNotFound, 11),
+    (errors.SchemaNotMigrated, 12),
+    (errors.ResourceExhausted, 13),
     (errors.ResultsDBError, 1),
 ]
 

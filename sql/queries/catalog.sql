@@ -17,11 +17,15 @@ create database {name};
 -- record: ConstraintInfo
 -- Every constraint of the current schema with its table (the partitioned table for a
 -- partition's), its columns in the order the constraint names them, and its COMMENT,
--- which error messages quote. Unique indexes that back no constraint (the partial ones)
--- are listed with the index's COMMENT. Every table is listed too, under its own name
--- with no columns, mapped to its partitioned table: a not-null error names the
--- partition and no constraint.
-select distinct on (name) name, table_name, columns, description
+-- which error messages quote; a foreign key also with the table and columns it
+-- references, which tell the two sides of a violation apart. Unique indexes that back
+-- no constraint (the partial ones) are listed with the index's COMMENT. Other indexes
+-- are listed with their variable-width columns only: an index row outgrows its page
+-- (54000) through those. Every table is listed too, under its own name with no
+-- columns, mapped to its partitioned table: a not-null error names the partition and
+-- no constraint.
+select distinct on (name) name, table_name, columns, description, referenced_table,
+       referenced_columns
   from (
     select c.conname::text as name,
            coalesce(pg_partition_root(c.conrelid), c.conrelid)::regclass::text as table_name,
@@ -30,7 +34,13 @@ select distinct on (name) name, table_name, columns, description
                    join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
                   order by k.ord) as columns,
            coalesce(obj_description(c.oid, 'pg_constraint'),
-                    obj_description(nullif(c.conparentid, 0), 'pg_constraint')) as description
+                    obj_description(nullif(c.conparentid, 0), 'pg_constraint')) as description,
+           coalesce(pg_partition_root(nullif(c.confrelid, 0)),
+                    nullif(c.confrelid, 0))::regclass::text as referenced_table,
+           array(select a.attname::text
+                   from unnest(c.confkey) with ordinality as k(attnum, ord)
+                   join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.attnum
+                  order by k.ord) as referenced_columns
       from pg_constraint c
      where c.connamespace = current_schema()::regnamespace
        and c.conrelid <> 0
@@ -40,19 +50,23 @@ select distinct on (name) name, table_name, columns, description
            array(select a.attname::text
                    from unnest(x.indkey::int2[]) with ordinality as k(attnum, ord)
                    join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
+                  where x.indisunique or a.attlen = -1
                   order by k.ord),
-           obj_description(i.oid, 'pg_class')
+           obj_description(i.oid, 'pg_class'),
+           null,
+           array[]::text[]
       from pg_index x
       join pg_class i on i.oid = x.indexrelid
-     where x.indisunique
-       and i.relnamespace = current_schema()::regnamespace
+     where i.relnamespace = current_schema()::regnamespace
        and not exists (select 1 from pg_constraint c
                         where c.conindid = x.indexrelid and c.contype in ('p', 'u', 'x'))
     union all
     select t.relname::text,
            coalesce(pg_partition_root(t.oid), t.oid)::regclass::text,
            array[]::text[],
-           null
+           null,
+           null,
+           array[]::text[]
       from pg_class t
      where t.relkind in ('r', 'p')
        and t.relnamespace = current_schema()::regnamespace

@@ -92,10 +92,12 @@ select e.*
 -- returns: many
 -- record: Run
 -- Runs that registered a snapshot of the same data: same source, range and features_hash.
+-- md5(data_source) is what data_snapshots_features_idx holds of the source.
 select distinct r.*
   from data_snapshots s
   join data_snapshots o
-    on o.features_hash = s.features_hash and o.data_source = s.data_source
+    on o.features_hash = s.features_hash and md5(o.data_source) = md5(s.data_source)
+   and o.data_source = s.data_source
    and o.start_date = s.start_date and o.end_date = s.end_date
   join runs r on r.id = o.run_id
  where s.id = :snapshot_id

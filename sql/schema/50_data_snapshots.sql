@@ -29,4 +29,7 @@ comment on constraint data_snapshots_content_hash_sha256 on data_snapshots is
 comment on constraint data_snapshots_size_nonnegative on data_snapshots is 'must be >= 0';
 
 create index data_snapshots_run_idx on data_snapshots (run_id);
-create index data_snapshots_features_idx on data_snapshots (features_hash, data_source, start_date, end_date);
+-- data_source by its md5: a data_source of 1,024 multibyte characters is too large for
+-- a btree row. Lookups compare md5(data_source) too, to use it (runs_using_snapshot).
+create index data_snapshots_features_idx
+    on data_snapshots (features_hash, md5(data_source), start_date, end_date);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -183,6 +184,36 @@ def test_runs_using_snapshot(rdb: ResultsDB, exp: Experiment) -> None:
     expected = sorted([runs[0].id, runs[1].id])  # by id
     assert [r.id for r in rdb.runs_using_snapshot(first)] == expected
     assert [r.id for r in rdb.runs_using_snapshot(first.id)] == expected
+
+
+def cjk(n: int, seed: int) -> str:
+    """``n`` random CJK characters: 3 bytes each, and random, so TOAST cannot shrink them."""
+    rng = random.Random(seed)
+    return "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(n))
+
+
+def test_a_data_source_of_1024_cjk_characters_is_stored_and_found(rdb: ResultsDB,
+                                                                  exp: Experiment) -> None:
+    """3 KB of data_source: data_snapshots_features_idx held it whole until migration 0009,
+    and an index row that size outgrew its btree page (54000)."""
+    source, other = cjk(1024, seed=1), cjk(1024, seed=2)
+    runs = [rdb.start_run(exp, f"r{i}") for i in range(3)]
+    first = rdb.register_snapshot(runs[0], source, T0, T0, SHA)
+    rdb.register_snapshot(runs[1], source, T0, T0, SHA)
+    rdb.register_snapshot(runs[2], other, T0, T0, SHA)  # same features, other source
+    assert first.data_source == source
+    assert [r.id for r in rdb.runs_using_snapshot(first)] == sorted([runs[0].id, runs[1].id])
+
+
+def test_runs_using_snapshot_looks_the_source_up_in_the_features_index(
+        rdb: ResultsDB, conn: psycopg.Connection) -> None:
+    query = rdb.db.registry["runs_using_snapshot"]
+    conn.execute("set enable_seqscan = off")  # an empty table: the planner would scan it
+    plan = "\n".join(row[0] for row in conn.execute(
+        "explain " + query.psycopg_text, {"snapshot_id": MISSING_ID}).fetchall())
+    assert "data_snapshots_features_idx" in plan, plan
+    cond = next(line for line in plan.splitlines() if "Index Cond" in line and "md5" in line)
+    assert "features_hash" in cond and "start_date" in cond, plan
 
 
 def test_runs_using_snapshot_not_found(rdb: ResultsDB) -> None:

@@ -8,9 +8,10 @@ pool) is then used: the Python process is never restarted.
 Already proven elsewhere (not repeated here):
 - a connection killed just before / during COMMIT of a series batch, retried, stores it
   once: tests/series/test_retry.py;
-- a COMMIT cut off is CommitOutcomeUnknown and never retried, transient SQLSTATEs are
-  retried, constraint violations are not, statement_timeout is Timeout:
-  tests/test_db.py.
+- a COMMIT cut off is CommitOutcomeUnknown and never retried, statement_timeout is
+  Timeout: tests/test_db.py;
+- each SQLSTATE's class, and that exactly the transient ones are retried (by write, read
+  and write_statement, never inside a caller's transaction): tests/test_sqlstate.py.
 """
 
 from __future__ import annotations
@@ -32,14 +33,10 @@ from resultsdb.artifacts import ArtifactStore
 from resultsdb.config import Settings
 from resultsdb.db import Database
 from resultsdb.errors import (
-    AlreadyExists,
     CommitOutcomeUnknown,
-    DatabaseError,
     DatabaseUnavailable,
-    InvalidInput,
     NotFound,
     Timeout,
-    TransientError,
 )
 from tests.reliability.conftest import PrivateServer
 from tests.series.conftest import curve
@@ -310,31 +307,3 @@ def test_statement_timeout_on_a_write_is_timeout_and_not_retried(db_url: str) ->
             db.write(run)
         assert run.calls == 1
         assert db.read(lambda c: c.execute("select 1").fetchone()[0]) == 1  # pool still usable
-
-
-TRANSIENT = ["40001", "40P01", "55P03"]  # serialization_failure, deadlock, lock_not_available
-PERMANENT = [("23505", AlreadyExists), ("22P02", InvalidInput), ("42P01", DatabaseError),
-             ("57014", Timeout), ("42501", DatabaseError)]
-
-
-@pytest.mark.parametrize("sqlstate", TRANSIENT)
-def test_transient_errors_are_retried_with_backoff(db_url: str, sqlstate: str) -> None:
-    run = Counted(lambda c, call: c.execute(
-        f"do $$ begin raise exception 'x' using errcode = '{sqlstate}'; end $$"))
-    with Database(Settings(retry_attempts=4), url=db_url) as db:
-        started = time.monotonic()
-        with pytest.raises(TransientError):
-            db.write(run)
-        assert time.monotonic() - started >= 0.05 + 0.1 + 0.2
-    assert run.calls == 4
-
-
-@pytest.mark.parametrize(("sqlstate", "error"), PERMANENT)
-def test_permanent_errors_are_not_retried(db_url: str, sqlstate: str, error: type) -> None:
-    run = Counted(lambda c, call: c.execute(
-        f"do $$ begin raise exception 'x' using errcode = '{sqlstate}'; end $$"))
-    with Database(Settings(retry_attempts=4), url=db_url) as db:
-        with pytest.raises(error) as info:
-            db.write(run)
-        assert not isinstance(info.value, TransientError | DatabaseUnavailable)
-    assert run.calls == 1
