@@ -10,7 +10,6 @@ clone of it, so tests are independent and can run in any order.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,11 +19,12 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from resultsdb import embedded, migrate
+from resultsdb import migrate
 from resultsdb.connection import Connection
 from resultsdb.db import Database
 from resultsdb.registry import Registry
 from resultsdb.repositories import catalog
+from tests.reaper import embedded_server, remove_orphans
 
 ROOT = Path(__file__).resolve().parent.parent
 # Queries only the tests (and benchmarks) need: tests/sql, never the package's.
@@ -82,20 +82,17 @@ def pg_server() -> Iterator[Server]:
             yield Server(pg.get_connection_url(), "testcontainers")
         return
     # A server per test session (initdb takes ~0.5 s), so concurrent pytest runs in
-    # one checkout never stop each other's server.
+    # one checkout never stop each other's server; a reaper stops it if pytest is killed.
+    remove_orphans(TEST_DATA_DIR)
     data_dir = TEST_DATA_DIR / f"session-{os.getpid()}"
-    info = embedded.start(data_dir)
-    # A throwaway server: nothing on it must survive an OS crash, and the durability
-    # tests kill processes, not the machine. fsync dominated CREATE DATABASE ... TEMPLATE.
-    with psycopg.connect(info.conninfo(), autocommit=True) as admin:
-        for setting in ("fsync", "full_page_writes"):
-            admin.execute(f"alter system set {setting} = off")
-        admin.execute("select pg_reload_conf()")
-    try:
+    with embedded_server(data_dir) as info:
+        # A throwaway server: nothing on it must survive an OS crash, and the durability
+        # tests kill processes, not the machine. fsync dominated CREATE DATABASE ... TEMPLATE.
+        with psycopg.connect(info.conninfo(), autocommit=True) as admin:
+            for setting in ("fsync", "full_page_writes"):
+                admin.execute(f"alter system set {setting} = off")
+            admin.execute("select pg_reload_conf()")
         yield Server(info.conninfo(), f"embedded ({data_dir})")
-    finally:
-        embedded.stop(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def unique_name(prefix: str) -> str:

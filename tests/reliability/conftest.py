@@ -11,9 +11,7 @@ server or other tests.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import tempfile
 import time
@@ -28,6 +26,7 @@ from psycopg import sql
 
 from resultsdb import embedded, migrate
 from resultsdb.db import Database, ensure_database
+from tests.reaper import embedded_server
 
 State = dict[str, tuple[int, str]]
 
@@ -108,14 +107,9 @@ class PrivateServer:
 def private_server() -> Iterator[PrivateServer]:
     # A short folder under /tmp: the server's socket lives in it (107-byte limit).
     data_dir = Path(tempfile.mkdtemp(prefix="rdbkill", dir="/tmp"))
-    info = embedded.start(data_dir)
-    server = PrivateServer(data_dir, info)
-    try:
+    with embedded_server(data_dir) as info:
+        server = PrivateServer(data_dir, info)
         ensure_database(info.conninfo(), server.dbname)
         with Database(url=server.url) as db:
             migrate.migrate(db)
         yield server
-    finally:
-        with contextlib.suppress(Exception):  # a server the test left dead has nothing to stop
-            embedded.stop(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)

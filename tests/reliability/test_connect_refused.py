@@ -12,8 +12,6 @@ and against a private one that asks for passwords (scram-sha-256).
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,12 +23,12 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from typer.testing import CliRunner
 
-from resultsdb import embedded
 from resultsdb.api import ResultsDB
 from resultsdb.cli import app
 from resultsdb.config import Settings
 from resultsdb.db import Database
 from resultsdb.errors import AuthenticationFailed, DatabaseNotFound, ResultsDBError
+from tests.reaper import embedded_server
 
 # Long enough that a refusal that went through the pool's retries would show.
 TIMEOUT = 5
@@ -43,8 +41,7 @@ def password_server() -> Iterator[str]:
     """Admin conninfo of a private server whose every login needs a password, and a role
     ``rdb_login`` with PASSWORD that owns database ``rdb_exists``."""
     data_dir = Path(tempfile.mkdtemp(prefix="rdbpw", dir="/tmp"))  # short: the socket lives there
-    info = embedded.start(data_dir)
-    try:
+    with embedded_server(data_dir) as info:
         with psycopg.connect(info.conninfo(), autocommit=True) as admin:
             admin.execute(sql.SQL("create role rdb_login login password {}").format(
                 sql.Literal(PASSWORD)))
@@ -56,10 +53,6 @@ def password_server() -> Iterator[str]:
                 "host all all 127.0.0.1/32 scram-sha-256\n")
             admin.execute("select pg_reload_conf()")
         yield info.conninfo()
-    finally:
-        with contextlib.suppress(Exception):
-            embedded.stop(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def refused(url: str) -> tuple[ResultsDBError, float]:
