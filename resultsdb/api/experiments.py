@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal, cast
+from uuid import UUID
 
 from resultsdb.api._base import Base, Page, Ref, decode_cursor, encode_cursor, is_uuid, ref_id
 from resultsdb.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, ResultsDBError
@@ -16,6 +17,7 @@ from resultsdb.repositories import experiments as experiments_repo
 from resultsdb.repositories import runs as runs_repo
 
 RUN_SORT_KEYS = ("created_at", "updated_at", "start_time", "end_time", "status", "run_type")
+_FEW_VALUES = ("status", "run_type")  # sort keys many runs share each value of
 MAX_ERROR_MESSAGE = 10_000
 
 
@@ -200,7 +202,7 @@ class ExperimentsAPI(Base):
         after_value, after_id = decode_cursor(cursor, kind) if cursor else (None, None)
 
         def go(conn: Any) -> list[Run]:
-            params = {
+            params: dict[str, Any] = {
                 "experiment_id": self._experiment_id(conn, experiment) if experiment else None,
                 "parent_run_id": ref_id(parent, field="parent", table="runs") if parent else None,
                 "status": status, "run_type": run_type,
@@ -209,8 +211,28 @@ class ExperimentsAPI(Base):
                 "started_before": validate_value("started_before", started_before),
                 "after_value": after_value, "after_id": after_id, "limit": as_limit(limit),
             }
+            if order_by == "end_time" and status in ("scheduled", "running"):
+                return []  # such runs have no end_time (runs_end_time_iff_ended), none to list
             query = "search_runs_desc" if descending else "search_runs_asc"
-            return self._q().many(conn, query, identifiers={"order_by": order_by}, **params)
+            if order_by not in _FEW_VALUES:
+                return self._q().many(conn, query, identifiers={"order_by": order_by}, **params)
+            # Many runs share each value of these. Past a cursor (value, id), PostgreSQL
+            # estimates what is left from the value alone (nothing, in the last group) and
+            # may then walk the (value, id) index, filtering on another column, over most of
+            # the table. So a page is the rest of the cursor's group by id, then the groups
+            # after it: both are estimated from real statistics.
+            pinned = params[order_by]
+            rows: list[Run] = []
+            if pinned is not None or after_id is not None:
+                rows = self._q().many(conn, query, identifiers={"order_by": "id"}, **{
+                    **params, order_by: pinned if pinned is not None else after_value,
+                    "after_value": after_id})
+            if pinned is None and len(rows) < params["limit"]:
+                edge = UUID(int=0 if descending else (1 << 128) - 1)  # (value, edge): past the group
+                rows += self._q().many(conn, query, identifiers={"order_by": order_by}, **{
+                    **params, "after_id": edge if after_id is not None else None,
+                    "limit": params["limit"] - len(rows)})
+            return rows
 
         rows = self.db.read(go)
         nxt = None
