@@ -147,3 +147,15 @@ select coalesce(array_agg(format('%s (%s) -> %s', c.conrelid::regclass, cols.nam
            and (i.indpred is null
                 or (cardinality(c.conkey) = 1
                     and pg_get_expr(i.indpred, i.indrelid) = format('(%I IS NOT NULL)', cols.names))));
+
+-- name: lock_timeout_setting
+-- returns: scalar
+-- How long a statement waits for a lock ('0': no limit).
+select current_setting('lock_timeout');
+
+-- name: set_local_lock_timeout
+-- returns: scalar
+-- SET LOCAL lock_timeout = :value (e.g. '3000ms'; '0': no limit) until the transaction
+-- ends: a DDL statement that cannot get its lock in time gives up instead of holding the
+-- queue of everyone who came after it.
+select set_config('lock_timeout', :value, true);
