@@ -17,6 +17,12 @@ from resultsdb.db import Database
 from resultsdb.errors import MigrationError, Timeout
 
 
+def last_partition_ahead() -> str:
+    """The equity_curves partition of the third month from now, the last migrate makes."""
+    now = datetime.now(UTC)
+    return f"equity_curves_p{now.year + (now.month + 2) // 12}{(now.month + 2) % 12 + 1:02d}"
+
+
 def impatient(db_url: str) -> Database:
     # statement_timeout bounds what a wait without lock_timeout would be.
     return Database(Settings(url=db_url, ddl_lock_timeout_ms=300,  # type: ignore[arg-type]
@@ -49,8 +55,7 @@ def test_a_migration_step_gives_up_on_a_lock_it_cannot_get_in_time(
 
 def test_migrate_gives_up_on_making_a_partition_it_cannot_lock_in_time(
         db_url: str, conn: psycopg.Connection) -> None:
-    now = datetime.now(UTC)
-    ahead = f"equity_curves_p{now.year + (now.month + 2) // 12}{(now.month + 2) % 12 + 1:02d}"
+    ahead = last_partition_ahead()
     conn.execute(f"drop table {ahead}")
     conn.execute("begin")
     conn.execute("lock table equity_curves_default in access share mode")  # attaching waits for it
@@ -64,3 +69,19 @@ def test_migrate_gives_up_on_making_a_partition_it_cannot_lock_in_time(
     with impatient(db_url) as db:
         migrate.migrate(db)
     assert conn.execute("select to_regclass(%s)::text", (ahead,)).fetchone() == (ahead,)
+
+
+def test_partition_maintenance_from_sql_gives_up_on_a_lock_it_cannot_get_in_time(
+        conn: psycopg.Connection, db_url: str) -> None:
+    ahead = last_partition_ahead()
+    conn.execute(f"drop table {ahead}")
+    with psycopg.connect(db_url, autocommit=True) as reader:
+        reader.execute("begin")
+        reader.execute("lock table equity_curves_default in access share mode")
+        # What a cron job runs; statement_timeout bounds a wait without lock_timeout.
+        conn.execute("set statement_timeout = '20s'")
+        with pytest.raises(psycopg.errors.LockNotAvailable, match="lock timeout"):
+            conn.execute("select maintain_series_partitions(3)")
+        reader.execute("rollback")
+    assert conn.execute("select to_regclass(%s)", (ahead,)).fetchone() == (None,)
+    assert conn.execute("select maintain_series_partitions(3)").fetchall() == [(ahead,)]

@@ -256,7 +256,7 @@ def _drop_if_unchanged(db: Database, fs: Any, root: str, part: SeriesPartition, 
                     digest.update(_body(piece))
             if (reader.rowcount, digest.hexdigest()) != (manifest.rows, manifest.checksum):
                 raise SeriesArchiveError(
-                    f"{part.name}: rows were written to it while it was being archived (it holds "
+                    f"{part.name}: its rows changed while it was being archived (it holds "
                     f"{reader.rowcount} rows, {manifest.rows} were exported); nothing was dropped, "
                     "archive it again")
             with fs.open(written[0], "w") as f:

@@ -203,7 +203,7 @@ def test_rows_written_to_a_month_during_its_upload_keep_it_from_being_dropped(
         other.execute("insert into equity_curves (run_id, ts, portfolio_value) values (%s, now(), 1)",
                       (old_run,))
         gates.open()
-        with pytest.raises(SeriesArchiveError, match=r"rows were written to it while it was being "
+        with pytest.raises(SeriesArchiveError, match=r"its rows changed while it was being "
                                                      r"archived \(it holds 3001 rows, 3000 were exported"):
             archived.result(timeout=60)
     assert relations(other, "%p202403") == ["equity_curves_p202403", "trade_logs_p202403"]

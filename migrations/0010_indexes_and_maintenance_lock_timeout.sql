@@ -1,6 +1,7 @@
 -- Indexes for every allowlisted list order (keyset pages walk an index instead of sorting
 -- the table) and for the foreign keys to models no index led on (a model delete scanned
--- every series partition). docs/design.md "Indexes: list orders and foreign keys" has the
+-- every series partition); a lock_timeout for partition maintenance run from SQL.
+-- docs/design.md ("Lists: every order pages through an index", "Foreign keys") has the
 -- inventory: which list, order and filter each index serves.
 -- depends: 0007_uuid_v7_submillisecond
 --
@@ -45,3 +46,10 @@ create index equity_curves_model_idx on equity_curves (model_id) where model_id 
 create index trade_logs_model_idx on trade_logs (model_id) where model_id is not null;
 create index if not exists series_batches_model_idx on series_batches (model_id)
     where model_id is not null;
+
+-- Partition maintenance run from SQL (cron: select maintain_series_partitions(3)) has no
+-- RESULTSDB_DDL_LOCK_TIMEOUT_MS around it. Attaching a month waits for everyone reading the
+-- DEFAULT partition, and everyone after queues behind it: give up after 3 s instead (the
+-- setting holds while the function runs and is put back after). The library's own calls
+-- go through ensure_series_partitions() with their configured timeout.
+alter function maintain_series_partitions(integer, integer) set lock_timeout = '3s';

@@ -1,4 +1,5 @@
--- Undo 0010_list_and_foreign_key_indexes.
+-- Undo 0010_indexes_and_maintenance_lock_timeout.
+alter function maintain_series_partitions(integer, integer) reset lock_timeout;
 drop index if exists series_batches_model_idx;
 drop index if exists trade_logs_model_idx;
 drop index if exists equity_curves_model_idx;
