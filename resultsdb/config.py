@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     pool_timeout: Seconds = 30.0
     connect_timeout: int = Field(default=10, ge=1)
     statement_timeout_ms: int = Field(default=0, ge=0, description="0 disables the limit.")
+    ddl_lock_timeout_ms: int = Field(
+        default=3000, ge=0,
+        description="How long partition maintenance, archive, restore and migrations wait for a "
+        "lock before giving up (Timeout), so they never queue other queries behind them; "
+        "0 waits for ever.",
+    )
     application_name: str = Field(default="resultsdb", max_length=63)
     prepare_threshold: int | None = Field(
         default=5, description="psycopg auto-prepare; None for PgBouncer in transaction mode."

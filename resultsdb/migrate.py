@@ -17,13 +17,14 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import psycopg
+from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from yoyo import exceptions as yoyo_errors
 from yoyo import get_backend, read_migrations
 from yoyo.backends.base import DatabaseBackend
 from yoyo.migrations import MigrationList
 
-from resultsdb import _paths
+from resultsdb import _paths, ddl
 from resultsdb.config import Settings
 from resultsdb.db import Database, ensure_database, resolve_conninfo
 from resultsdb.errors import MigrationError
@@ -88,6 +89,9 @@ def _mapped_errors(db: Database, action: str) -> Iterator[None]:
         yield
     except MigrationError:
         raise
+    except pgerrors.LockNotAvailable as exc:
+        step = ddl.timed_out("the step being applied", db.settings.ddl_lock_timeout_ms)
+        raise MigrationError(f"{action} failed: {step} (the steps before it stay applied)") from exc
     except psycopg.Error as exc:
         raise MigrationError(f"{action} failed: {db.map_error(exc)}") from exc
     except yoyo_errors.LockTimeout as exc:
@@ -103,7 +107,12 @@ def _mapped_errors(db: Database, action: str) -> Iterator[None]:
 
 @contextmanager
 def _backend(db: Database) -> Iterator[DatabaseBackend]:
-    backend = get_backend(yoyo_url(db.conninfo))
+    # yoyo applies each step on a connection it opens for it, where no statement of ours
+    # runs first: lock_timeout goes in the connection's options, so every step's DDL waits
+    # at most that long for each lock.
+    options = conninfo_to_dict(db.conninfo).get("options") or ""
+    lock_timeout = f"-c lock_timeout={ddl.setting(db.settings.ddl_lock_timeout_ms)}"
+    backend = get_backend(yoyo_url(make_conninfo(db.conninfo, options=f"{options} {lock_timeout}".strip())))
     try:
         yield backend
     finally:
@@ -129,9 +138,10 @@ def migrate(db: Database, *, directory: Path | None = None,
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
         applied = [m.id for m in pending]
-    with db.connection() as conn:
+    with db.transaction() as conn:
         if catalog.series_tables_exist(conn):
-            catalog.ensure_series_partitions(conn, months_ahead=3, months_behind=0)
+            with ddl.lock_timeout(db, conn, "creating the series partitions ahead"):
+                catalog.ensure_series_partitions(conn, months_ahead=3, months_behind=0)
     return applied
 
 

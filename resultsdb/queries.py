@@ -16,7 +16,7 @@ import psycopg
 from resultsdb import records as r
 from resultsdb.registry import BoundQueries
 
-SIGNATURE = "876e8cb22fbf76c7"
+SIGNATURE = "a4d2d19a428374f2"
 
 
 class Queries(BoundQueries):
@@ -252,6 +252,17 @@ class Queries(BoundQueries):
     def yoyo_history(self) -> list[r.MigrationLogEntry]:
         """yoyo's log of migration operations, oldest first. (catalog.sql:109)"""
         return self._many("yoyo_history", r.MigrationLogEntry, {})
+
+    def lock_timeout_setting(self) -> str:
+        """How long a statement waits for a lock ('0': no limit). (catalog.sql:118)"""
+        return self._scalar("lock_timeout_setting", str, {})
+
+    def set_local_lock_timeout(self, *, value: Any) -> str:
+        """SET LOCAL lock_timeout = :value (e.g. '3000ms'; '0': no limit) until the transaction ends: a
+        DDL statement that cannot get its lock in time gives up instead of holding the queue of
+        everyone who came after it. (catalog.sql:124)
+        """
+        return self._scalar("set_local_lock_timeout", str, {"value": value})
 
     # -- configurations.sql ----------------------------------------------------------------------
 
@@ -1069,24 +1080,19 @@ class Queries(BoundQueries):
         return self._many("ensure_month_series_partition", r.PartitionName, {"month": month})
 
     def lock_partition_for_archive(self, *, partition: str) -> None:
-        """Block writes to the partition, not reads, until the archiving transaction ends: what is
-        exported is then what is dropped. (series_partitions.sql:56)
+        """Block writes to the partition, not reads, until the archiving transaction ends: the rows
+        read again under it are the rows dropped. (series_partitions.sql:56)
         """
         return self._execute("lock_partition_for_archive", {}, identifiers={"partition": partition})
 
-    def detach_series_partition(
-        self, *, parent: Literal["equity_curves", "trade_logs"], partition: str,
-    ) -> None:
-        """Detach a month partition from its series table. (series_partitions.sql:63)"""
-        return self._execute(
-            "detach_series_partition", {}, identifiers={"parent": parent, "partition": partition},
-        )
-
-    def drop_detached_series_partition(self, *, partition: str) -> None:
-        """Drop a partition once detached (its rows are archived). (series_partitions.sql:70)"""
-        return self._execute(
-            "drop_detached_series_partition", {}, identifiers={"partition": partition},
-        )
+    def drop_series_partition(self, *, partition: str) -> None:
+        """Drop an archived month partition. Dropped directly, not detached first: DETACH makes the
+        partition's foreign keys stand-alone, which creates and drops triggers on runs and models
+        and so takes ACCESS EXCLUSIVE locks on both until the commit. DROP locks the series table
+        (ACCESS EXCLUSIVE), its DEFAULT partition and the partition itself, nothing else.
+        (series_partitions.sql:63)
+        """
+        return self._execute("drop_series_partition", {}, identifiers={"partition": partition})
 
     # -- stats.sql -------------------------------------------------------------------------------
 
@@ -1159,12 +1165,14 @@ class Queries(BoundQueries):
         self, *, experiment_id: Any, parent_run_id: Any, status: Any, run_type: Any, tags: Any,
         started_after: Any, started_before: Any, after_id: Any, after_value: Any, limit: Any,
         order_by: Literal[
-            "created_at", "end_time", "run_type", "start_time", "status", "updated_at",
+            "created_at", "end_time", "id", "run_type", "start_time", "status", "updated_at",
         ],
     ) -> list[r.Run]:
         """Runs matching every filter given (null = no filter), ascending by order_by then id, after
         the keyset cursor (after_value, after_id). Rows whose sort column is null (e.g. end_time of
-        a running run) are not listed when sorting by that column. (tracking.sql:37)
+        a running run) are not listed when sorting by that column. Each order has an index on
+        (order_by, id) (docs/design.md); id is for a filter that pins the sort column, which leaves
+        the id's order. (tracking.sql:37)
         """
         return self._many(
             "search_runs_asc", r.Run,
@@ -1181,10 +1189,10 @@ class Queries(BoundQueries):
         self, *, experiment_id: Any, parent_run_id: Any, status: Any, run_type: Any, tags: Any,
         started_after: Any, started_before: Any, after_id: Any, after_value: Any, limit: Any,
         order_by: Literal[
-            "created_at", "end_time", "run_type", "start_time", "status", "updated_at",
+            "created_at", "end_time", "id", "run_type", "start_time", "status", "updated_at",
         ],
     ) -> list[r.Run]:
-        """As search_runs_asc, descending. (tracking.sql:58)"""
+        """As search_runs_asc, descending. (tracking.sql:60)"""
         return self._many(
             "search_runs_desc", r.Run,
             {
@@ -1201,7 +1209,7 @@ class Queries(BoundQueries):
         limit: Any,
     ) -> list[r.Experiment]:
         """Experiments matching every filter given, oldest first, after the id cursor.
-        (tracking.sql:77)
+        (tracking.sql:79)
         """
         return self._many(
             "search_experiments", r.Experiment,
@@ -1213,39 +1221,39 @@ class Queries(BoundQueries):
 
     def runs_using_snapshot(self, *, snapshot_id: Any) -> list[r.Run]:
         """Runs that registered a snapshot of the same data: same source, range and features_hash.
-        md5(data_source) is what data_snapshots_features_idx holds of the source. (tracking.sql:91)
+        md5(data_source) is what data_snapshots_features_idx holds of the source. (tracking.sql:93)
         """
         return self._many("runs_using_snapshot", r.Run, {"snapshot_id": snapshot_id})
 
     def lock_model(self, *, model_id: Any) -> UUID | None:
         """Lock a model's row for the rest of the transaction: promotions of one model's versions queue
-        here, so exactly one version ends in production. (tracking.sql:106)
+        here, so exactly one version ends in production. (tracking.sql:108)
         """
         return self._scalar_or_none("lock_model", UUID, {"model_id": model_id})
 
     def archive_production_except(self, *, model_id: Any, keep_id: Any) -> int:
         """Archive the model's production version unless it is the one being promoted.
-        (tracking.sql:113)
+        (tracking.sql:115)
         """
         return self._rowcount(
             "archive_production_except", {"model_id": model_id, "keep_id": keep_id},
         )
 
     def set_version_status(self, *, status: Any, id: Any) -> r.ModelVersion:
-        """(tracking.sql:120)"""
+        """(tracking.sql:122)"""
         return self._one("set_version_status", r.ModelVersion, {"status": status, "id": id})
 
     def production_version(self, *, model_id: Any) -> r.ModelVersion:
-        """The model's version in production (NotFound when none is). (tracking.sql:126)"""
+        """The model's version in production (NotFound when none is). (tracking.sql:128)"""
         return self._one("production_version", r.ModelVersion, {"model_id": model_id})
 
     def latest_version(self, *, model_id: Any) -> r.ModelVersion:
-        """The model's highest-numbered version. (tracking.sql:133)"""
+        """The model's highest-numbered version. (tracking.sql:135)"""
         return self._one("latest_version", r.ModelVersion, {"model_id": model_id})
 
     def finish_trial(self, *, status: Any, objective_value: Any, metrics: Any, id: Any) -> r.Trial:
         """End a running trial. A trial that already ended is not matched (no row), even for its own
-        status: completed -> completed would otherwise overwrite its objective. (tracking.sql:140)
+        status: completed -> completed would otherwise overwrite its objective. (tracking.sql:142)
         """
         return self._one(
             "finish_trial", r.Trial,
@@ -1254,18 +1262,18 @@ class Queries(BoundQueries):
 
     def best_trial_max(self, *, run_id: Any) -> r.Trial:
         """The completed trial with the highest objective (ties: the earliest number).
-        (tracking.sql:153)
+        (tracking.sql:155)
         """
         return self._one("best_trial_max", r.Trial, {"run_id": run_id})
 
     def best_trial_min(self, *, run_id: Any) -> r.Trial:
         """The completed trial with the lowest objective (ties: the earliest number).
-        (tracking.sql:163)
+        (tracking.sql:165)
         """
         return self._one("best_trial_min", r.Trial, {"run_id": run_id})
 
     def all_trials_of_run(self, *, run_id: Any) -> list[r.Trial]:
-        """Every trial of a run, in number order. (tracking.sql:173)"""
+        """Every trial of a run, in number order. (tracking.sql:175)"""
         return self._many("all_trials_of_run", r.Trial, {"run_id": run_id})
 
     # -- trials.sql ------------------------------------------------------------------------------

@@ -101,6 +101,16 @@ def series_partitions(conn: Connection) -> list[PartitionInfo]:
     return conn.q.series_partitions()
 
 
+def lock_timeout(conn: Connection) -> str:
+    """This session's lock_timeout ('0': no limit)."""
+    return conn.q.lock_timeout_setting()
+
+
+def set_local_lock_timeout(conn: Connection, value: str) -> None:
+    """lock_timeout until the transaction ends (e.g. '3000ms')."""
+    conn.q.set_local_lock_timeout(value=value)
+
+
 def kind_of_id(conn: Connection, id: UUID) -> Kind | None:
     """Which of experiments, runs, models and model versions holds a row with this id."""
     kind = conn.q.kind_of_id(id=id)

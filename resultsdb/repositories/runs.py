@@ -20,6 +20,7 @@ UPDATABLE = frozenset({
 SortKey = Literal["created_at", "updated_at", "start_time", "end_time", "status", "run_type"]
 SORT_KEYS: tuple[SortKey, ...] = ("created_at", "updated_at", "start_time", "end_time", "status",
                                   "run_type")
+_FEW_VALUES = ("status", "run_type")  # sort keys many runs share each value of
 
 
 def get(conn: Connection, id: IdLike) -> Run:
@@ -61,9 +62,28 @@ def search(conn: Connection, *, order_by: SortKey, descending: bool, filters: Ma
     """Runs matching every filter (experiment_id, parent_run_id, status, run_type, tags,
     started_after, started_before; None: no filter), sorted by ``order_by`` then id, after
     the keyset cursor (after_value, after)."""
+    if order_by == "end_time" and filters.get("status") in ("scheduled", "running"):
+        return []  # such runs have no end_time (runs_end_time_iff_ended): none to list
     search_runs = conn.q.search_runs_desc if descending else conn.q.search_runs_asc
-    return search_runs(order_by=order_by, after_value=after_value, after_id=after, limit=limit,
-                       **filters)
+    if order_by not in _FEW_VALUES:
+        return search_runs(order_by=order_by, after_value=after_value, after_id=after,
+                           limit=limit, **filters)
+    # Many runs share each value of these. Past a cursor (value, id), PostgreSQL estimates
+    # what is left from the value alone (nothing, in the last group) and may then walk the
+    # (value, id) index, filtering on another column, over most of the table. So a page is
+    # the rest of the cursor's group by id, then the groups after it: both are estimated
+    # from real statistics. A filter that pins the sort column pages by id alone.
+    pinned = filters[order_by]
+    rows: list[Run] = []
+    if pinned is not None or after is not None:
+        rows = search_runs(order_by="id", after_value=after, after_id=after, limit=limit,
+                           **{**filters, order_by: pinned if pinned is not None else after_value})
+    if pinned is None and len(rows) < limit:
+        edge = UUID(int=0 if descending else (1 << 128) - 1)  # (value, edge): past the group
+        rows += search_runs(order_by=order_by, after_value=after_value,
+                            after_id=edge if after is not None else None, limit=limit - len(rows),
+                            **filters)
+    return rows
 
 
 def create(conn: Connection, data: RunCreate | Mapping[str, Any]) -> Run:

@@ -153,7 +153,6 @@ def lock_partition_for_archive(conn: Connection, partition: str) -> None:
     conn.q.lock_partition_for_archive(partition=partition)
 
 
-def detach_and_drop(conn: Connection, parent: Parent, partition: str) -> None:
-    """Detach a (archived) partition from its table and drop it."""
-    conn.q.detach_series_partition(parent=parent, partition=partition)
-    conn.q.drop_detached_series_partition(partition=partition)
+def drop_partition(conn: Connection, partition: str) -> None:
+    """Drop an archived month partition (directly: DETACH would lock runs and models)."""
+    conn.q.drop_series_partition(partition=partition)

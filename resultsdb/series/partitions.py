@@ -6,13 +6,15 @@ Each month of run creation is one partition of ``equity_curves`` and one of
 up in the DEFAULT partition while maintenance lags behind.
 
 :func:`archive` writes every month partition holding only runs created before a date
-to Parquet through fsspec (a local folder or ``s3://...``). In one transaction per
-partition it blocks writes to it, streams it out with binary COPY into row groups,
-reads the file back and checks the row count and the sha256 of the rows re-encoded
-against what the server sent, writes a JSON manifest beside it, then detaches and
-drops the partition. Anything failing rolls back: the partition stays.
-:func:`restore` does the reverse and checks the same count and checksum before it
-commits. The runs' rows and ``series_batches`` stay in the database throughout.
+to Parquet through fsspec (a local folder or ``s3://...``): it streams the partition
+out with binary COPY into row groups as the file uploads, reads the file back and checks
+the row count and the sha256 of the rows re-encoded against what the server sent. Only
+then, in one short transaction, it locks the partition against writes, checks that the
+rows are still those, writes a JSON manifest beside the file and drops the partition.
+Anything failing leaves the partition, and no manifest. :func:`restore` does the reverse
+and checks the same count and checksum before it commits. The runs' rows and
+``series_batches`` stay in the database throughout. Every DDL step runs under
+``lock_timeout`` (:mod:`resultsdb.ddl`); what each step locks is in docs/design.md.
 """
 
 from __future__ import annotations
@@ -22,26 +24,32 @@ import json
 import logging
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 import fsspec
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg import errors as pgerrors
 from pydantic import BaseModel, ConfigDict
 
+from resultsdb import ddl
 from resultsdb.config import Settings
 from resultsdb.connection import Connection
 from resultsdb.db import Database
-from resultsdb.errors import DatabaseError, InvalidInput, SeriesArchiveError
-from resultsdb.records import SeriesPartition, SeriesTable
+from resultsdb.errors import (
+    CommitOutcomeUnknown,
+    DatabaseError,
+    InvalidInput,
+    SeriesArchiveError,
+    Timeout,
+)
+from resultsdb.records import SeriesPartition
 from resultsdb.repositories import series as series_repo
 from resultsdb.series import copybin
-from resultsdb.series.copybin import Field, Kind, Text
+from resultsdb.series.arrow import TABLES, ArchiveTable, from_arrow, to_arrow
 from resultsdb.series.copyout import CopyOut
 
 ARCHIVE_FORMAT: Literal["resultsdb.series-archive/1"] = "resultsdb.series-archive/1"
@@ -70,8 +78,18 @@ def ensure_for_run(db: Database, run_id: UUID) -> list[str]:
     seen = _ENSURED.setdefault(db, set())
     if month is None or month in seen:
         return []
+
+    def create(conn: Connection) -> list[str]:
+        with ddl.lock_timeout(db, conn, f"creating the series partitions of {month}"):
+            return [p.name for p in series_repo.ensure_run_partition(conn, run_id)]
+
     try:
-        created = db.write(lambda c: [p.name for p in series_repo.ensure_run_partition(c, run_id)])
+        created = db.write(create)
+    except Timeout as exc:
+        # Attaching waits for everyone reading the DEFAULT partition. Rather than queue the
+        # series tables behind that, this write's rows go to DEFAULT; the next one tries again.
+        log.warning("%s", exc)
+        return []
     except DatabaseError as exc:
         if not isinstance(exc.__cause__, pgerrors.InsufficientPrivilege):
             raise
@@ -97,7 +115,7 @@ class ArchivedPartition(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: Literal["resultsdb.series-archive/1"] = ARCHIVE_FORMAT
-    parent: SeriesTable
+    parent: Literal["equity_curves", "trade_logs"]
     name: str
     month: datetime
     lower_bound: UUID
@@ -107,77 +125,6 @@ class ArchivedPartition(BaseModel):
     data_file: str
     data_bytes: int
     archived_at: datetime
-
-
-@dataclass(frozen=True)
-class _Table:
-    kinds: tuple[Kind, ...]
-    schema: pa.Schema
-
-
-_UUID = pa.binary(16)
-_TS = pa.timestamp("us", tz="UTC")
-_TABLES = {
-    "equity_curves": _Table(
-        (Kind.UUID, Kind.UUID, Kind.TIMESTAMPTZ, Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8),
-        pa.schema([pa.field("run_id", _UUID, nullable=False), ("model_id", _UUID),
-                   pa.field("ts", _TS, nullable=False), pa.field("portfolio_value", pa.float64(), False),
-                   ("benchmark_value", pa.float64()), ("drawdown", pa.float64())]),
-    ),
-    "trade_logs": _Table(
-        (Kind.UUID, Kind.UUID, Kind.INT8, Kind.TIMESTAMPTZ, Kind.TEXT, Kind.TEXT, Kind.FLOAT8,
-         Kind.FLOAT8, Kind.FLOAT8, Kind.JSONB),
-        pa.schema([pa.field("run_id", _UUID, nullable=False), ("model_id", _UUID),
-                   pa.field("seq", pa.int64(), False), pa.field("ts", _TS, nullable=False),
-                   pa.field("asset", pa.string(), False), pa.field("action", pa.string(), False),
-                   pa.field("price", pa.float64(), False), pa.field("quantity", pa.float64(), False),
-                   ("pnl", pa.float64()), ("metadata", pa.string())]),
-    ),
-}
-
-
-def _validity(nulls: np.ndarray) -> pa.Buffer | None:
-    return pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
-
-
-def _to_arrow(columns: list[copybin.Column], spec: _Table) -> pa.Table:
-    """Decoded COPY columns as an Arrow table of ``spec.schema`` (values exactly as stored)."""
-    arrays: list[pa.Array] = []
-    for column, kind, field in zip(columns, spec.kinds, spec.schema, strict=True):
-        n, nulls = len(column.nulls), column.nulls
-        if isinstance(column.values, Text):
-            arrays.append(column.values.to_arrow(nulls))
-        elif kind is Kind.UUID:
-            arrays.append(pa.Array.from_buffers(_UUID, n, [_validity(nulls),
-                                                           pa.py_buffer(column.values.tobytes())]))
-        else:
-            values = column.values.astype(column.values.dtype.newbyteorder("="))
-            if kind is Kind.TIMESTAMPTZ:
-                values = values + copybin.PG_EPOCH_US
-            array = pa.array(values, mask=nulls if nulls.any() else None)
-            arrays.append(array.view(_TS) if kind is Kind.TIMESTAMPTZ else array)
-        assert arrays[-1].type == field.type, (field.name, arrays[-1].type)
-    return pa.Table.from_arrays(arrays, schema=spec.schema)
-
-
-def _fields(table: pa.Table, spec: _Table) -> list[Field]:
-    """An Arrow table of ``spec.schema`` as fields to encode, the inverse of :func:`_to_arrow`."""
-    fields: list[Field] = []
-    for kind, name in zip(spec.kinds, spec.schema.names, strict=True):
-        array = table.column(name).combine_chunks()
-        nulls = np.asarray(array.is_null()) if array.null_count else None
-        if kind in (Kind.TEXT, Kind.JSONB):
-            fields.append(Field(kind, Text.from_arrow(array), nulls))
-            continue
-        if kind is Kind.UUID:
-            raw = np.frombuffer(array.buffers()[1], "V16")[array.offset: array.offset + len(array)]
-            fields.append(Field(kind, raw, nulls))
-            continue
-        if kind is Kind.TIMESTAMPTZ:
-            array = array.view(pa.int64())
-        values = np.asarray(array.fill_null(0).to_numpy())
-        fields.append(Field(kind, values, nulls))
-    return fields
 
 
 # -- archive and restore -------------------------------------------------------------------
@@ -215,9 +162,10 @@ def archivable(db: Database, before: date | datetime) -> list[SeriesPartition]:
 
 def archive(db: Database, before: date | datetime, url: str,
             **storage_options: Any) -> list[ArchivedPartition]:
-    """Archive, verify, detach and drop each partition of :func:`archivable`; their manifests.
+    """Archive, verify and drop each partition of :func:`archivable`; their manifests.
 
-    ``storage_options`` go to fsspec (e.g. ``endpoint_url`` or ``key`` for S3).
+    ``storage_options`` go to fsspec (e.g. ``endpoint_url`` or ``key`` for S3). What each
+    step locks, and for how long, is in docs/design.md (Retention).
     """
     fs, root = fsspec.core.url_to_fs(url, **storage_options)
     fs.makedirs(root, exist_ok=True)
@@ -231,46 +179,95 @@ def archive(db: Database, before: date | datetime, url: str,
 
 
 def _archive_one(db: Database, fs: Any, root: str, part: SeriesPartition) -> ArchivedPartition:
-    spec = _TABLES[part.parent]
+    spec = TABLES[part.parent]
     partial = f"{root}/{part.name}.parquet.partial"
     try:
-        return _export(db, fs, root, part, spec, partial)
-    finally:
-        if fs.exists(partial):  # a failed export leaves no half file behind
-            fs.rm(partial)
-
-
-def _export(db: Database, fs: Any, root: str, part: SeriesPartition, spec: _Table,
-            partial: str) -> ArchivedPartition:
-    with db.transaction() as conn:
-        series_repo.lock_partition_for_archive(conn, part.name)
-        digest, rows = hashlib.sha256(), 0
-        with fs.open(partial, "wb") as out, pq.ParquetWriter(out, spec.schema) as writer, \
-                series_repo.copy_partition_out(conn, part.parent, part.name) as copy:
-            reader = CopyOut(copy, conn)
-            for piece, starts, ends in reader.pieces():
-                digest.update(memoryview(piece)[len(copybin.HEADER): -len(copybin.TRAILER)])
-                table = _to_arrow(copybin.decode_variable(piece, starts, ends, spec.kinds), spec)
-                writer.write_table(table)
-                rows += table.num_rows
-        checksum = digest.hexdigest()
-        if reader.rowcount != rows:
-            raise SeriesArchiveError(f"{part.name}: the server sent {reader.rowcount} rows, "
-                                     f"{rows} were written")
+        rows, checksum = _export(db, fs, part, spec, partial)
         _verify(fs, partial, spec, rows, checksum, part.name)
         data_file = f"{part.name}-{checksum[:16]}.parquet"
         fs.mv(partial, f"{root}/{data_file}")
-        manifest = ArchivedPartition(
-            parent=part.parent, name=part.name, month=part.month, lower_bound=part.lower_bound,
-            upper_bound=part.upper_bound, rows=rows, checksum=checksum, data_file=data_file,
-            data_bytes=fs.size(f"{root}/{data_file}"), archived_at=datetime.now(UTC))
-        with fs.open(f"{root}/{part.name}-{checksum[:16]}.json", "w") as f:
-            f.write(manifest.model_dump_json(indent=2))
-        series_repo.detach_and_drop(conn, part.parent, part.name)
+    finally:
+        if fs.exists(partial):  # a failed export leaves no half file behind
+            fs.rm(partial)
+    manifest = ArchivedPartition(
+        parent=part.parent, name=part.name, month=part.month, lower_bound=part.lower_bound,
+        upper_bound=part.upper_bound, rows=rows, checksum=checksum, data_file=data_file,
+        data_bytes=fs.size(f"{root}/{data_file}"), archived_at=datetime.now(UTC))
+    _drop_if_unchanged(db, fs, root, part, spec, manifest)
     return manifest
 
 
-def _encoded(fs: Any, path: str, spec: _Table) -> Iterator[tuple[int, np.ndarray]]:
+@contextmanager
+def _rows(conn: Connection, name: str, spec: ArchiveTable) -> Iterator[CopyOut]:
+    """The partition's rows, streamed with binary COPY (its ``pieces()``)."""
+    with series_repo.copy_partition_out(conn, spec.parent, name) as copy:
+        yield CopyOut(copy, conn)
+
+
+def _body(piece: bytearray) -> memoryview:
+    """A piece's rows without the COPY header and trailer: what the checksum is over."""
+    return memoryview(piece)[len(copybin.HEADER): -len(copybin.TRAILER)]
+
+
+def _export(db: Database, fs: Any, part: SeriesPartition, spec: ArchiveTable,
+            partial: str) -> tuple[int, str]:
+    """Stream the partition into a Parquet file at ``partial``; (rows, checksum).
+
+    One COPY, as the upload goes: it holds ACCESS SHARE on the partition, which blocks only
+    DDL on it. Writes to the month go on; :func:`_drop_if_unchanged` sees whether any did.
+    """
+    digest, rows = hashlib.sha256(), 0
+    with fs.open(partial, "wb") as out, pq.ParquetWriter(out, spec.schema) as writer:
+        with db.transaction() as conn, ddl.lock_timeout(db, conn, f"archiving {part.name}"), \
+                _rows(conn, part.name, spec) as reader:
+            for piece, starts, ends in reader.pieces():
+                digest.update(_body(piece))
+                table = to_arrow(copybin.decode_variable(piece, starts, ends, spec.kinds), spec)
+                writer.write_table(table)
+                rows += table.num_rows
+        # The transaction is over: the rest of the upload holds no lock.
+    if reader.rowcount != rows:
+        raise SeriesArchiveError(f"{part.name}: the server sent {reader.rowcount} rows, "
+                                 f"{rows} were written")
+    return rows, digest.hexdigest()
+
+
+def _drop_if_unchanged(db: Database, fs: Any, root: str, part: SeriesPartition, spec: ArchiveTable,
+                       manifest: ArchivedPartition) -> None:
+    """Drop the partition if it still holds exactly the archived rows; else keep it.
+
+    In one short transaction: a SHARE lock (writers of the month wait, readers do not), the
+    rows read again and hashed (no Parquet, no upload), the manifest written, then DROP,
+    whose ACCESS EXCLUSIVE lock on the series table lasts until the commit right after.
+    Any failure before the commit removes the manifest and the data file: the partition is
+    still there, and archiving it again starts afresh.
+    """
+    written = [f"{root}/{part.name}-{manifest.checksum[:16]}.json", f"{root}/{manifest.data_file}"]
+    try:
+        with db.transaction() as conn, ddl.lock_timeout(db, conn, f"dropping {part.name} once archived"):
+            series_repo.lock_partition_for_archive(conn, part.name)
+            digest = hashlib.sha256()
+            with _rows(conn, part.name, spec) as reader:
+                for piece, _, _ in reader.pieces():
+                    digest.update(_body(piece))
+            if (reader.rowcount, digest.hexdigest()) != (manifest.rows, manifest.checksum):
+                raise SeriesArchiveError(
+                    f"{part.name}: its rows changed while it was being archived (it holds "
+                    f"{reader.rowcount} rows, {manifest.rows} were exported); nothing was dropped, "
+                    "archive it again")
+            with fs.open(written[0], "w") as f:
+                f.write(manifest.model_dump_json(indent=2))
+            series_repo.drop_partition(conn, part.name)
+    except CommitOutcomeUnknown:
+        raise  # the drop may have committed: its archive must stay
+    except BaseException:
+        for path in written:
+            if fs.exists(path):
+                fs.rm(path)
+        raise
+
+
+def _encoded(fs: Any, path: str, spec: ArchiveTable) -> Iterator[tuple[int, np.ndarray]]:
     """Each row group of a Parquet file, re-encoded as binary COPY rows."""
     with fs.open(path, "rb") as f:
         parquet = pq.ParquetFile(f)
@@ -279,10 +276,10 @@ def _encoded(fs: Any, path: str, spec: _Table) -> Iterator[tuple[int, np.ndarray
                                      f"({parquet.schema_arrow} instead of {spec.schema})")
         for i in range(parquet.num_row_groups):
             table = parquet.read_row_group(i)
-            yield table.num_rows, copybin.encode(_fields(table, spec), table.num_rows)
+            yield table.num_rows, copybin.encode(from_arrow(table, spec), table.num_rows)
 
 
-def _verify(fs: Any, path: str, spec: _Table, rows: int, checksum: str, name: str) -> None:
+def _verify(fs: Any, path: str, spec: ArchiveTable, rows: int, checksum: str, name: str) -> None:
     digest, count = hashlib.sha256(), 0
     for n, body in _encoded(fs, path, spec):
         digest.update(body.data)
@@ -309,10 +306,11 @@ def restore(db: Database, url: str, *, names: Sequence[str] | None = None,
             **storage_options: Any) -> list[ArchivedPartition]:
     """Bring back archived partitions (all found at ``url``, or those ``names``); their manifests.
 
-    Each is restored in one transaction: the month's partitions are made again (rows the
-    DEFAULT partition took for that range move in), the rows are copied in, and the row
-    count and checksum must match the manifest before it commits. Restoring a partition
-    whose rows are back already fails on the series keys and changes nothing.
+    For each, the month's partitions are made again in a short transaction of their own
+    (rows the DEFAULT partition took for that range move in). Then, in a second one, the
+    rows are copied in as they download, and the row count and checksum must match the
+    manifest before it commits: nothing else is locked during the download. Restoring a
+    partition whose rows are back already fails on the series keys and changes nothing.
     """
     fs, root = fsspec.core.url_to_fs(url, **storage_options)
     found = manifests(url, **storage_options)
@@ -330,12 +328,15 @@ def restore(db: Database, url: str, *, names: Sequence[str] | None = None,
 
 
 def _restore_one(db: Database, fs: Any, root: str, manifest: ArchivedPartition) -> None:
-    spec = _TABLES[manifest.parent]
-    with db.transaction() as conn:
+    spec = TABLES[manifest.parent]
+    # Attaching holds ACCESS EXCLUSIVE on the DEFAULT partition until the commit: so it
+    # commits before the download, not after it.
+    with db.transaction() as conn, ddl.lock_timeout(db, conn, f"restoring {manifest.name}"):
         series_repo.ensure_month_partition(conn, manifest.month)
         _check_bounds(conn, manifest)
+    with db.transaction() as conn, ddl.lock_timeout(db, conn, f"restoring {manifest.name}"):
         digest, rows = hashlib.sha256(), 0
-        with series_repo.copy_partition_in(conn, manifest.parent, manifest.name) as copy:
+        with series_repo.copy_partition_in(conn, spec.parent, manifest.name) as copy:
             copy.write(copybin.HEADER)
             for n, body in _encoded(fs, f"{root}/{manifest.data_file}", spec):
                 digest.update(body.data)

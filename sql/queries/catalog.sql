@@ -114,3 +114,17 @@ select migration_id, operation, username, hostname,
        created_at_utc at time zone 'UTC' as created_at
   from _yoyo_log
  order by created_at_utc, id;
+
+-- name: lock_timeout_setting
+-- returns: scalar
+-- type: str
+-- How long a statement waits for a lock ('0': no limit).
+select current_setting('lock_timeout');
+
+-- name: set_local_lock_timeout
+-- returns: scalar
+-- type: str
+-- SET LOCAL lock_timeout = :value (e.g. '3000ms'; '0': no limit) until the transaction
+-- ends: a DDL statement that cannot get its lock in time gives up instead of holding the
+-- queue of everyone who came after it.
+select set_config('lock_timeout', :value, true);

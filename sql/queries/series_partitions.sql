@@ -56,19 +56,15 @@ select p as name
 -- name: lock_partition_for_archive
 -- returns: none
 -- identifier: partition
--- Block writes to the partition, not reads, until the archiving transaction ends: what
--- is exported is then what is dropped.
+-- Block writes to the partition, not reads, until the archiving transaction ends: the rows
+-- read again under it are the rows dropped.
 lock table {partition} in share mode;
 
--- name: detach_series_partition
--- returns: none
--- identifier: parent = equity_curves | trade_logs
--- identifier: partition
--- Detach a month partition from its series table.
-alter table {parent} detach partition {partition};
-
--- name: drop_detached_series_partition
+-- name: drop_series_partition
 -- returns: none
 -- identifier: partition
--- Drop a partition once detached (its rows are archived).
+-- Drop an archived month partition. Dropped directly, not detached first: DETACH makes the
+-- partition's foreign keys stand-alone, which creates and drops triggers on runs and models
+-- and so takes ACCESS EXCLUSIVE locks on both until the commit. DROP locks the series table
+-- (ACCESS EXCLUSIVE), its DEFAULT partition and the partition itself, nothing else.
 drop table {partition};

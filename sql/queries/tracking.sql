@@ -37,10 +37,12 @@ update experiments set status = :status where id = :id returning *;
 -- name: search_runs_asc
 -- returns: many
 -- record: Run
--- identifier: order_by = created_at | updated_at | start_time | end_time | status | run_type
+-- identifier: order_by = created_at | updated_at | start_time | end_time | status | run_type | id
 -- Runs matching every filter given (null = no filter), ascending by order_by then id,
 -- after the keyset cursor (after_value, after_id). Rows whose sort column is null
--- (e.g. end_time of a running run) are not listed when sorting by that column.
+-- (e.g. end_time of a running run) are not listed when sorting by that column. Each order
+-- has an index on (order_by, id) (docs/design.md); id is for a filter that pins the sort
+-- column, which leaves the id's order.
 select r.*
   from runs r
  where (cast(:experiment_id as uuid) is null or r.experiment_id = :experiment_id)
@@ -58,7 +60,7 @@ select r.*
 -- name: search_runs_desc
 -- returns: many
 -- record: Run
--- identifier: order_by = created_at | updated_at | start_time | end_time | status | run_type
+-- identifier: order_by = created_at | updated_at | start_time | end_time | status | run_type | id
 -- As search_runs_asc, descending.
 select r.*
   from runs r

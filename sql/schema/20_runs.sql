@@ -56,8 +56,22 @@ comment on constraint runs_not_own_parent on runs is 'a run cannot be its own pa
 
 create index runs_experiment_start_idx on runs (experiment_id, start_time desc);
 create index runs_start_time_idx on runs (start_time desc);
-create index runs_parent_idx on runs (parent_run_id) where parent_run_id is not null;
 create index runs_tags_gin on runs using gin (tags);
+-- Keyset pages of db.runs(): one (order column, id) index per allowlisted order (start_time
+-- has runs_start_time_idx), so a page is an index range scan, not a sort of every run.
+-- created_at is not the id's time (the id is stamped as the row is inserted, created_at at
+-- the transaction's start), so it has an index of its own. See docs/design.md.
+create index runs_created_at_idx on runs (created_at, id);
+create index runs_updated_at_idx on runs (updated_at, id);
+create index runs_end_time_idx on runs (end_time, id);
+create index runs_status_idx on runs (status, id);
+create index runs_run_type_idx on runs (run_type, id);
+-- An experiment's runs in the default order, and by id; a search run's children in the
+-- default order (and the parent_run_id foreign key's index).
+create index runs_experiment_created_idx on runs (experiment_id, created_at, id);
+create index runs_experiment_id_idx on runs (experiment_id, id);
+create index runs_parent_created_idx on runs (parent_run_id, created_at, id)
+    where parent_run_id is not null;
 
 -- Stamp start_time / end_time as the status moves, so callers cannot forget.
 create function runs_stamp_times() returns trigger

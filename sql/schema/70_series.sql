@@ -71,6 +71,10 @@ comment on constraint trade_logs_metadata_object on trade_logs is 'must be a JSO
 
 create index trade_logs_run_ts_idx on trade_logs (run_id, model_id, ts);
 
+-- ON DELETE CASCADE from models finds a model's rows here, not by scanning every partition.
+create index equity_curves_model_idx on equity_curves (model_id) where model_id is not null;
+create index trade_logs_model_idx on trade_logs (model_id) where model_id is not null;
+
 create table equity_curves_default partition of equity_curves default;
 create table trade_logs_default partition of trade_logs default;
 

@@ -396,3 +396,31 @@ def test_runs_cursor_from_another_sort_is_rejected(rdb: ResultsDB, varied: dict[
     exp_cursor = rdb.experiments(limit=1).next_cursor
     with pytest.raises(InvalidInput):
         rdb.runs(cursor=exp_cursor)
+
+
+@pytest.mark.parametrize(("order_by", "value"), [("status", "completed"), ("run_type", "backtest")])
+@pytest.mark.parametrize("descending", [False, True])
+def test_runs_sorted_by_the_column_a_filter_pins_page_by_id(
+        rdb: ResultsDB, exp: Experiment, order_by: str, value: str, descending: bool) -> None:
+    made = [rdb.start_run(exp, f"r{i:02d}", run_type=("backtest", "training")[i % 2]) for i in range(13)]
+    for r in made[::2]:
+        rdb.end_run(r)
+    fresh = [rdb.get_run(r) for r in made]
+    expected = sorted((r.id for r in fresh if getattr(r, order_by) == value), reverse=descending)
+    seen, cursor = [], None
+    while True:
+        page = rdb.runs(exp, order_by=order_by, descending=descending, limit=2, cursor=cursor,
+                        **{order_by: value})
+        seen += [r.id for r in page]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected and len(seen) == 7
+
+
+def test_runs_sorted_by_end_time_that_have_not_ended_is_an_empty_list(
+        rdb: ResultsDB, exp: Experiment, varied: dict[str, Run]) -> None:
+    for status in ("running", "scheduled"):
+        page = rdb.runs(exp, status=status, order_by="end_time")
+        assert page.items == [] and page.next_cursor is None
+    assert names(rdb.runs(exp, status="failed", order_by="end_time")) == ["bt2"]

@@ -26,6 +26,7 @@ from resultsdb.db import Database
 from resultsdb.errors import AlreadyExists, SeriesArchiveError
 from resultsdb.records import Experiment
 from resultsdb.series import partitions
+from resultsdb.series.copybin import Field
 from tests.series.conftest import curve, trades
 
 MARCH = datetime(2024, 3, 15, tzinfo=UTC)
@@ -108,15 +109,15 @@ def test_a_file_that_does_not_read_back_the_same_drops_nothing(
         db: Database, conn: psycopg.Connection, old_run: uuid.UUID, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     before = snapshot(db, old_run)
-    real = partitions._fields
+    real = partitions.from_arrow
 
     def flipped(table: Any, spec: Any) -> Any:  # one value changes between write and read back
         fields = real(table, spec)
-        if spec is partitions._TABLES["equity_curves"]:
-            fields[3] = partitions.Field(fields[3].kind, fields[3].values + 1e-9)
+        if spec.parent == "equity_curves":
+            fields[3] = Field(fields[3].kind, fields[3].values + 1e-9)
         return fields
 
-    monkeypatch.setattr(partitions, "_fields", flipped)
+    monkeypatch.setattr(partitions, "from_arrow", flipped)
     with pytest.raises(SeriesArchiveError, match="reads back as 3000 rows with checksum"):
         series.archive(db, date(2024, 4, 1), str(tmp_path))
     assert relations(conn, "%p202403") == ["equity_curves_p202403", "trade_logs_p202403"]
