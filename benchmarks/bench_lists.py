@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from resultsdb.api._base import encode_cursor
+from resultsdb.api.base import encode_cursor
 
 from benchmarks._harness import BENCH_QUERIES, Bench, Result, latencies_ms, p50, side_database
 from resultsdb import migrate

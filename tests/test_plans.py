@@ -27,10 +27,10 @@ from uuid import UUID
 import psycopg
 import pytest
 from psycopg import sql
-from resultsdb.api._base import encode_cursor
 
 from resultsdb import browse
 from resultsdb.api import ResultsDB
+from resultsdb.api.base import encode_cursor
 from resultsdb.api.experiments import RUN_SORT_KEYS
 from resultsdb.config import Settings
 from resultsdb.repositories import runs as runs_repo
