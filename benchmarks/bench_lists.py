@@ -20,11 +20,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from resultsdb.api.base import encode_cursor
 
 from benchmarks._harness import BENCH_QUERIES, Bench, Result, latencies_ms, p50, side_database
 from resultsdb import migrate
 from resultsdb.api import ResultsDB
+from resultsdb.api.base import encode_cursor
 from resultsdb.api.experiments import RUN_SORT_KEYS
 from resultsdb.db import Database
 
