@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import BaseRowFactory, RowMaker
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
@@ -133,6 +133,20 @@ class Registry:
         return bound._execute(name, params, identifiers, literals)
 
 
+def record_row(record: type[R]) -> BaseRowFactory[R]:
+    """psycopg's ``class_row``, validating each row as a mapping (``model_validate``):
+    half the cost of the keyword call ``class_row`` makes, for the same strict records."""
+    validate = record.model_validate
+
+    def factory(cursor: Any) -> RowMaker[R]:  # any psycopg cursor
+        names = [c.name for c in cursor.description or ()]
+
+        def make(values: Sequence[Any]) -> R:
+            return validate(dict(zip(names, values, strict=True)))
+        return make
+    return factory
+
+
 class BoundQueries:
     """Queries of a registry bound to one connection: what the generated handles call."""
 
@@ -150,7 +164,7 @@ class BoundQueries:
               identifiers: Mapping[str, str] | None = None,
               literals: Literals | None = None) -> list[R]:
         reg = self._registry
-        with self._conn.cursor(row_factory=class_row(record)) as cur:
+        with self._conn.cursor(row_factory=record_row(record)) as cur:
             reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.fetchall()
 
@@ -158,7 +172,7 @@ class BoundQueries:
                      identifiers: Mapping[str, str] | None = None,
                      literals: Literals | None = None) -> R | None:
         reg = self._registry
-        with self._conn.cursor(row_factory=class_row(record)) as cur:
+        with self._conn.cursor(row_factory=record_row(record)) as cur:
             reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.fetchone()
 
