@@ -7,8 +7,14 @@ server. The database constraints stay the final word.
 
 Models are strict: no silent coercion, except that ids may be given as ``str``
 or ``UUID``. Datetimes must carry a timezone (a naive one is rejected, never
-assumed to be UTC). Floats must be finite. Tags may be a mapping or a list of
-labels (``["gpu", "v2"]`` becomes ``{"gpu": true, "v2": true}``).
+assumed to be UTC). Numbers must be finite and within double precision; text
+holds no NUL or lone surrogate; JSON nests at most 64 levels (see
+:mod:`resultsdb.fields`). Tags may be a mapping or a list of labels
+(``["gpu", "v2"]`` becomes ``{"gpu": true, "v2": true}``).
+
+A reference to a row is a record of its kind, its UUID or the UUID's string
+(:func:`as_ref_id`): a record of another kind (a Model where a Run goes) is
+refused by its type, never looked up as an id of the wrong table.
 
 ``*Update`` models hold the columns a repository lets callers change. Their
 fields default to ``None`` without being validated, so only the keys a caller
@@ -53,6 +59,7 @@ from resultsdb.fields import (
     Size,
     Slug,
     StoragePath,
+    SummaryMetrics,
     Tags,
     Timestamp,
     fail,
@@ -107,7 +114,7 @@ class RunCreate(Input):
     status: RunStatus = "running"
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None
-    summary_metrics: NumberMap = Field(default_factory=dict)
+    summary_metrics: SummaryMetrics = Field(default_factory=dict)
     tags: Tags = Field(default_factory=dict)
     user_id: Id | None = None
     error_type: ShortText | None = None
@@ -134,7 +141,7 @@ class RunUpdate(Input):
     status: RunStatus = _unset()
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None
-    summary_metrics: NumberMap = _unset()
+    summary_metrics: SummaryMetrics = _unset()
     tags: Tags = _unset()
     error_type: ShortText | None = None
     error_message: LongText | None = None
@@ -335,6 +342,18 @@ _LABELS = TypeAdapter(Labels)
 _TAGS = TypeAdapter(Tags)
 
 
+def _a(name: str) -> str:
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def shown(value: object) -> str:
+    """``value`` as an error message shows it: a short repr, or the type of a record."""
+    if isinstance(value, BaseModel):
+        return _a(type(value).__name__)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__})"
+
+
 def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
     """A UUID from a ``UUID`` or its string form; InvalidInput naming ``field`` otherwise."""
     if isinstance(value, UUID):
@@ -343,13 +362,35 @@ def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID
         return _ID.validate_python(value)
     except ValidationError as exc:
         where = f"{table}.{field}" if table else field
-        raise InvalidInput(f"{where}: must be a UUID, got {value!r}", field=field,
+        raise InvalidInput(f"{where}: must be a UUID, got {shown(value)}", field=field,
                            table=table) from exc
 
 
-def as_ref_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
-    """:func:`as_id` that also takes a record (anything with a UUID ``id``, e.g. a Run)."""
-    return as_id(getattr(value, "id", value), field=field, table=table)
+def as_ref_id(value: object, *, field: str = "id", table: str | None = None,
+              kind: type[BaseModel] | None = None) -> UUID:
+    """:func:`as_id` that also takes a record (anything with a UUID ``id``, e.g. a Run).
+
+    With ``kind``, a record must be one of that kind: a Model passed as a run is
+    refused by its type, where its id would be looked up among runs and not found.
+    """
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, BaseModel) and kind is not None and not isinstance(value, kind):
+        where = f"{table}.{field}" if table else field
+        raise InvalidInput(f"{where}: expected {_a(kind.__name__)}, its id or the id as a "
+                           f"string, not {shown(value)}", field=field, table=table)
+    record_id = getattr(value, "id", value)
+    if isinstance(value, BaseModel) and not isinstance(record_id, UUID):
+        where = f"{table}.{field}" if table else field
+        raise InvalidInput(f"{where}: {shown(value)} has no id", field=field, table=table)
+    return as_id(record_id, field=field, table=table)
+
+
+def as_bool(value: object, *, field: str) -> bool:
+    """A flag: True or False only (a truthy "no" must not mean yes)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field}: must be True or False, got {shown(value)}", field=field)
+    return value
 
 
 def as_labels(value: object, *, field: str, table: str | None = None) -> list[str]:
@@ -369,7 +410,7 @@ def as_tags(value: object, *, field: str, table: str | None = None) -> dict[str,
 
 def as_limit(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"limit: must be an integer from 1 to {MAX_PAGE_SIZE}, got {value!r}",
+        raise InvalidInput(f"limit: must be an integer from 1 to {MAX_PAGE_SIZE}, got {shown(value)}",
                            field="limit")
     return value
 
