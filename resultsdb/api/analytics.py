@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from pydantic import BaseModel
 
 from resultsdb.api._base import Base, Ref, ref_id
 from resultsdb.api.configs import flatten
 from resultsdb.errors import InvalidInput, NotFound
-from resultsdb.inputs import as_limit, validate_value
+from resultsdb.fields import Text
+from resultsdb.inputs import as_limit, shown, validate_value
 from resultsdb.records import (
     ExperimentSummary,
     LeaderboardRow,
     ModelAttention,
     ModelSummary,
+    Run,
     RunComparison,
     RunStatus,
 )
+from resultsdb.repositories import experiments as experiments_repo
+from resultsdb.repositories import models as models_repo
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +32,8 @@ MAX_AGE_DAYS = 36_500  # beyond a century, now() - age leaves timestamptz's rang
 
 
 def _direction(value: str) -> Direction:
+    if not isinstance(value, str):
+        raise InvalidInput(f"direction: must be max or min, got {shown(value)}", field="direction")
     if value in ("max", "maximize", "desc"):
         return "max"
     if value in ("min", "minimize", "asc"):
@@ -41,14 +49,24 @@ class AnalyticsAPI(Base):
         query = "leaderboard_desc" if _direction(direction) == "max" else "leaderboard_asc"
         lim = as_limit(limit)
         status = validate_value("status", status, RunStatus | None, table="runs")
-        return self.db.read(lambda c: self._q().many(
-            c, query, experiment_id=self._experiment_id(c, experiment), metric=metric,
-            status=status, limit=lim))
+        key = validate_value("metric", metric, Text, table="runs")
+
+        def go(conn: Any) -> list[LeaderboardRow]:
+            experiment_id = self._experiment_id(conn, experiment)
+            rows: list[LeaderboardRow] = self._q().many(
+                conn, query, experiment_id=experiment_id, metric=key, status=status, limit=lim)
+            if not rows:
+                experiments_repo.get(conn, experiment_id)
+            return rows
+        return self.db.read(go)
 
     def compare_runs(self, runs: Sequence[Ref]) -> list[RunComparison]:
         """Runs side by side, in the order given: summary metrics and each configuration's
         latest parameters. NotFound naming the ids that are not runs."""
-        ids = [ref_id(r, field="runs", table="runs") for r in runs]
+        if isinstance(runs, str | bytes | Mapping | BaseModel) or not isinstance(runs, Iterable):
+            raise InvalidInput(f"runs: must be a list of runs or run ids, not {type(runs).__name__}",
+                               field="runs", table="runs")
+        ids = [ref_id(r, field="runs", table="runs", kind=Run) for r in runs]
         rows: list[RunComparison] = self.db.read(lambda c: self._q().many(c, "compare_runs", run_ids=ids))
         missing = sorted(set(ids) - {r.run_id for r in rows})
         if missing:
@@ -75,13 +93,29 @@ class AnalyticsAPI(Base):
         """Runs by status, durations of ended runs, and the best completed run by ``metric``
         (the leaderboard's first; none when ``metric`` is None)."""
         d = _direction(direction)
-        return self.db.read(lambda c: self._q().one(
-            c, "experiment_summary", experiment_id=self._experiment_id(c, experiment),
-            metric=metric, direction=d))
+        key = validate_value("metric", metric, Text | None, table="runs")
+
+        def go(conn: Any) -> ExperimentSummary:
+            experiment_id = self._experiment_id(conn, experiment)
+            try:
+                return cast(ExperimentSummary, self._q().one(
+                    conn, "experiment_summary", experiment_id=experiment_id, metric=key,
+                    direction=d))
+            except NotFound:
+                experiments_repo.get(conn, experiment_id)  # names the experiment
+                raise
+        return self.db.read(go)
 
     def model_summary(self, model: Ref) -> ModelSummary:
         """Versions, the one in production, the newest, and the bytes of its artifacts."""
-        return self.db.read(lambda c: self._q().one(c, "model_summary", model_id=self._model_id(c, model)))
+        def go(conn: Any) -> ModelSummary:
+            model_id = self._model_id(conn, model)
+            try:
+                return cast(ModelSummary, self._q().one(conn, "model_summary", model_id=model_id))
+            except NotFound:
+                models_repo.get(conn, model_id)  # names the model
+                raise
+        return self.db.read(go)
 
     def models_needing_attention(self, *, max_age_days: int = 30, metric: str = "sharpe",
                                  direction: str = "max") -> list[ModelAttention]:
@@ -91,6 +125,7 @@ class AnalyticsAPI(Base):
                 or not 0 <= max_age_days <= MAX_AGE_DAYS):
             raise InvalidInput(f"max_age_days: must be a whole number from 0 to {MAX_AGE_DAYS}, "
                                f"got {max_age_days!r}", field="max_age_days")
+        key = validate_value("metric", metric, Text, table="model_versions")
+        d = _direction(direction)
         return self.db.read(lambda c: self._q().many(
-            c, "models_needing_attention", max_age_days=max_age_days, metric=metric,
-            direction=_direction(direction)))
+            c, "models_needing_attention", max_age_days=max_age_days, metric=key, direction=d))

@@ -10,7 +10,8 @@ from resultsdb.api.configs import flatten
 from resultsdb.errors import InvalidInput, InvalidTransition, NotFound
 from resultsdb.fields import FiniteFloat, NumberMap
 from resultsdb.inputs import validate_value
-from resultsdb.records import Trial
+from resultsdb.records import Run, Trial
+from resultsdb.repositories import runs as runs_repo
 from resultsdb.repositories import trials as trials_repo
 
 if TYPE_CHECKING:
@@ -33,9 +34,10 @@ class TrialsAPI(Base):
         ``finish_trial`` then raises NotFound and its number is given again; finished
         trials are never lost and numbers stay gapless."""
         table = "hyperparameter_results"
-        data = {"run_id": ref_id(run, field="run", table=table),
+        data = {"run_id": ref_id(run, field="run", table=table, kind=Run),
                 "parameters": {} if parameters is None else parameters,
-                "trial_run_id": ref_id(trial_run, field="trial_run", table=table) if trial_run else None}
+                "trial_run_id": (None if trial_run is None
+                                 else ref_id(trial_run, field="trial_run", table=table, kind=Run))}
         # One statement (counter bump + insert): see Database.write_statement. Unless
         # durable_trial_starts is set, it commits without waiting for the WAL flush:
         # the trial's finish, a durable commit, flushes it (WAL is flushed in order).
@@ -50,7 +52,7 @@ class TrialsAPI(Base):
         """End a running trial. A completed trial needs a finite objective value; metrics
         (finite numbers) are merged. InvalidTransition if the trial already ended."""
         table = "hyperparameter_results"
-        trial_id = ref_id(trial, field="trial", table=table)
+        trial_id = ref_id(trial, field="trial", table=table, kind=Trial)
         if status not in ("completed", "pruned", "failed"):
             raise InvalidInput(f"{table}.status: {status!r} does not end a trial; use completed, "
                                "pruned or failed", field="status", table=table)
@@ -90,7 +92,7 @@ class TrialsAPI(Base):
         if status not in ("completed", "pruned", "failed"):
             raise InvalidInput(f"{table}.status: {status!r} is not an ended trial; use completed, "
                                "pruned or failed", field="status", table=table)
-        data = {"run_id": ref_id(run, field="run", table=table),
+        data = {"run_id": ref_id(run, field="run", table=table, kind=Run),
                 "parameters": {} if parameters is None else parameters, "status": status,
                 "objective_value": objective_value, "metrics": {} if metrics is None else metrics}
         return self.db.write_statement(lambda c: trials_repo.create(c, data))
@@ -100,14 +102,27 @@ class TrialsAPI(Base):
         if direction not in ("maximize", "minimize"):
             raise InvalidInput(f"direction: must be maximize or minimize, got {direction!r}",
                                field="direction")
-        run_id = ref_id(run, field="run", table="hyperparameter_results")
+        run_id = ref_id(run, field="run", table="hyperparameter_results", kind=Run)
         query = "best_trial_max" if direction == "maximize" else "best_trial_min"
-        return self.db.read(lambda c: self._q().one(c, query, run_id=run_id))
+
+        def go(conn: Any) -> Trial:
+            try:
+                return cast(Trial, self._q().one(conn, query, run_id=run_id))
+            except NotFound:
+                runs_repo.get(conn, run_id)  # no run at all: NotFound says so
+                raise
+        return self.db.read(go)
 
     def trials(self, run: Ref) -> list[Trial]:
-        """Every trial of a run, in number order."""
-        run_id = ref_id(run, field="run", table="hyperparameter_results")
-        return self.db.read(lambda c: self._q().many(c, "all_trials_of_run", run_id=run_id))
+        """Every trial of a run, in number order; NotFound when there is no such run."""
+        run_id = ref_id(run, field="run", table="hyperparameter_results", kind=Run)
+
+        def go(conn: Any) -> list[Trial]:
+            rows: list[Trial] = self._q().many(conn, "all_trials_of_run", run_id=run_id)
+            if not rows:
+                runs_repo.get(conn, run_id)
+            return rows
+        return self.db.read(go)
 
     def trials_frame(self, run: Ref) -> pd.DataFrame:
         """The run's trials as a DataFrame, one row per trial, like Optuna's

@@ -9,7 +9,7 @@ from uuid import UUID
 import psycopg
 from pydantic import BaseModel
 
-from resultsdb.errors import NotFound
+from resultsdb.errors import NotFound, ReferenceNotFound
 from resultsdb.inputs import as_id, as_limit, validate_changes
 from resultsdb.registry import Registry, default_registry
 
@@ -35,6 +35,8 @@ def fetch_one(conn: Connection, query: str, *, table: str, key: Mapping[str, Any
     """
     try:
         return queries().one(conn, query, **params)
+    except ReferenceNotFound:
+        raise  # a foreign key of the row written: its message names the column at fault
     except NotFound:
         raise not_found(table, key) from None
 
