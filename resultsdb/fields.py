@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -53,6 +53,18 @@ _BEYOND_DOUBLE = "is beyond the range of double precision (±1.8e308)"
 
 def fail(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
+
+
+def a_or_an(name: str) -> str:
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def shown(value: object) -> str:
+    """``value`` as an error message shows it: a short repr, or the kind of a record."""
+    if hasattr(type(value), "model_fields"):  # a pydantic record: its type says enough
+        return a_or_an(type(value).__name__)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__})"
 
 
 def text_problem(value: str) -> str | None:
@@ -99,6 +111,12 @@ def _finite_float(value: object) -> float:
 
 
 def _finite_number(value: object) -> int | float:
+    # Plain floats and ints first: ABC isinstance checks cost more than the rest, and
+    # metric maps sit on the trial hot path.
+    if type(value) is float:
+        if math.isfinite(value):
+            return value
+        raise fail("finite_number", "must be a finite number (not NaN or infinite)")
     # Integers stay integers so a count in a metric map reads back as an int.
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         number = int(value)
@@ -106,6 +124,14 @@ def _finite_number(value: object) -> int | float:
             raise fail("finite_number", _BEYOND_DOUBLE)
         return number
     return _finite_float(value)
+
+
+def json_path(parts: Sequence[int | str]) -> str:
+    """``a.b[2].c`` for the keys and indexes ("a", "b", 2, "c")."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 class _Bad(Exception):
@@ -120,14 +146,14 @@ class _Bad(Exception):
         parts = self.path[::-1]
         if len(parts) > 8:  # a path as deep as the depth limit says little past its ends
             parts = [*parts[:4], f"({len(parts) - 7} more)", *parts[-3:]]
-        where = ""
-        for part in parts:
-            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
+        where = json_path(parts)
         return f"at {where!r}: {self.problem}" if where else self.problem
 
 
 def _json_value(value: object, depth: int) -> Any:
     if value is None or isinstance(value, bool):
+        return value
+    if type(value) is float and math.isfinite(value):  # the common number, cheaply
         return value
     if isinstance(value, str):
         problem = text_problem(value)

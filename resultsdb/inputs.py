@@ -7,14 +7,10 @@ server. The database constraints stay the final word.
 
 Models are strict: no silent coercion, except that ids may be given as ``str``
 or ``UUID``. Datetimes must carry a timezone (a naive one is rejected, never
-assumed to be UTC). Numbers must be finite and within double precision; text
-holds no NUL or lone surrogate; JSON nests at most 64 levels (see
-:mod:`resultsdb.fields`). Tags may be a mapping or a list of labels
-(``["gpu", "v2"]`` becomes ``{"gpu": true, "v2": true}``).
-
-A reference to a row is a record of its kind, its UUID or the UUID's string
-(:func:`as_ref_id`): a record of another kind (a Model where a Run goes) is
-refused by its type, never looked up as an id of the wrong table.
+assumed to be UTC). Numbers, text and JSON follow :mod:`resultsdb.fields`' rules.
+Tags may be a mapping or a list of labels (``["gpu", "v2"]`` becomes
+``{"gpu": true, "v2": true}``). A reference is a record of its kind, its UUID or
+the UUID's string (:func:`as_ref_id`).
 
 ``*Update`` models hold the columns a repository lets callers change. Their
 fields default to ``None`` without being validated, so only the keys a caller
@@ -62,7 +58,10 @@ from resultsdb.fields import (
     SummaryMetrics,
     Tags,
     Timestamp,
+    a_or_an,
     fail,
+    json_path,
+    shown,
 )
 from resultsdb.records import (
     ExperimentStatus,
@@ -278,13 +277,6 @@ class TradeIn(Input):
 
 # -- turning ValidationError into InvalidInput --------------------------------------------
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _problem(error: Mapping[str, Any]) -> str:
     kind = error.get("type")
     if kind == "extra_forbidden":
@@ -304,7 +296,8 @@ def invalid_input(exc: ValidationError, *, table: str | None,
     errors = exc.errors(include_url=False, include_input=False)
     where = f"{table}." if table else ""
     locs = [at + tuple(e["loc"]) for e in errors]
-    parts = [f"{where}{_path(loc) or '(input)'}: {_problem(e)}" for loc, e in zip(locs, errors, strict=True)]
+    parts = [f"{where}{json_path(loc) or '(input)'}: {_problem(e)}"
+             for loc, e in zip(locs, errors, strict=True)]
     first = str(locs[0][0]) if locs and locs[0] else None
     return InvalidInput("; ".join(parts), field=first, table=table)
 
@@ -315,7 +308,7 @@ def validate(model: type[M], data: M | Mapping[str, Any], *, table: str,
     if isinstance(data, model):
         return data
     if not isinstance(data, Mapping):
-        where = f"{table}.{_path(at)}" if at else table
+        where = f"{table}.{json_path(at)}" if at else table
         raise InvalidInput(
             f"{where}: expected a mapping of fields or a {model.__name__}, "
             f"not {type(data).__name__}", field=str(at[0]) if at else None, table=table)
@@ -338,20 +331,6 @@ def validate_changes(model: type[BaseModel], changes: Mapping[str, Any], *, tabl
 
 
 _ID = TypeAdapter(Id)
-_LABELS = TypeAdapter(Labels)
-_TAGS = TypeAdapter(Tags)
-
-
-def _a(name: str) -> str:
-    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
-
-
-def shown(value: object) -> str:
-    """``value`` as an error message shows it: a short repr, or the type of a record."""
-    if isinstance(value, BaseModel):
-        return _a(type(value).__name__)
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__})"
 
 
 def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
@@ -375,14 +354,14 @@ def as_ref_id(value: object, *, field: str = "id", table: str | None = None,
     """
     if isinstance(value, UUID):
         return value
-    if isinstance(value, BaseModel) and kind is not None and not isinstance(value, kind):
-        where = f"{table}.{field}" if table else field
-        raise InvalidInput(f"{where}: expected {_a(kind.__name__)}, its id or the id as a "
-                           f"string, not {shown(value)}", field=field, table=table)
     record_id = getattr(value, "id", value)
-    if isinstance(value, BaseModel) and not isinstance(record_id, UUID):
-        where = f"{table}.{field}" if table else field
-        raise InvalidInput(f"{where}: {shown(value)} has no id", field=field, table=table)
+    if isinstance(value, BaseModel):
+        problem = (f"expected {a_or_an(kind.__name__)}, its id or the id as a string, not "
+                   f"{shown(value)}" if kind is not None and not isinstance(value, kind)
+                   else None if isinstance(record_id, UUID) else f"{shown(value)} has no id")
+        if problem is not None:
+            raise InvalidInput(f"{table}.{field}: {problem}" if table else f"{field}: {problem}",
+                               field=field, table=table)
     return as_id(record_id, field=field, table=table)
 
 
@@ -394,18 +373,14 @@ def as_bool(value: object, *, field: str) -> bool:
 
 
 def as_labels(value: object, *, field: str, table: str | None = None) -> list[str]:
-    try:
-        return _LABELS.validate_python(value)
-    except ValidationError as exc:
-        raise invalid_input(exc, table=table, at=(field,)) from exc
+    labels: list[str] = validate_value(field, value, Labels, table=table)
+    return labels
 
 
 def as_tags(value: object, *, field: str, table: str | None = None) -> dict[str, Any]:
     """A tags object from a mapping or a list of labels (each becomes ``{label: true}``)."""
-    try:
-        return _TAGS.validate_python(value)
-    except ValidationError as exc:
-        raise invalid_input(exc, table=table, at=(field,)) from exc
+    tags: dict[str, Any] = validate_value(field, value, Tags, table=table)
+    return tags
 
 
 def as_limit(value: object) -> int:

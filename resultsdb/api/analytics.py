@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from resultsdb.api._base import Base, Ref, ref_id
 from resultsdb.api.configs import flatten
 from resultsdb.errors import InvalidInput, NotFound
-from resultsdb.fields import Text
-from resultsdb.inputs import as_limit, shown, validate_value
+from resultsdb.fields import Text, shown
+from resultsdb.inputs import as_limit, validate_value
 from resultsdb.records import (
     ExperimentSummary,
     LeaderboardRow,

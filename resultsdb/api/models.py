@@ -20,9 +20,10 @@ from resultsdb.fields import (
     NumberMap,
     ShortText,
     Slug,
+    shown,
     text_problem,
 )
-from resultsdb.inputs import ModelCreate, shown, validate, validate_value
+from resultsdb.inputs import ModelCreate, validate, validate_value
 from resultsdb.records import (
     Configuration,
     DataSnapshot,

@@ -43,8 +43,8 @@ from resultsdb.errors import (
     InvalidInput,
     ReferenceNotFound,
 )
-from resultsdb.fields import text_problem
-from resultsdb.inputs import as_ref_id, shown
+from resultsdb.fields import shown, text_problem
+from resultsdb.inputs import as_ref_id
 from resultsdb.records import Model, Run, SeriesBatch
 from resultsdb.registry import default_registry
 from resultsdb.series import partitions

@@ -28,8 +28,8 @@ import numpy.typing as npt
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.fields import FiniteFloat
-from resultsdb.inputs import shown, validate_value
+from resultsdb.fields import FiniteFloat, shown
+from resultsdb.inputs import validate_value
 from resultsdb.records import Record
 from resultsdb.repositories._base import IdLike
 from resultsdb.stats.trials import load_trials

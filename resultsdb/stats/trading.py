@@ -14,8 +14,8 @@ from typing import cast
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.fields import FiniteFloat
-from resultsdb.inputs import as_ref_id, shown, validate_value
+from resultsdb.fields import FiniteFloat, shown
+from resultsdb.inputs import as_ref_id, validate_value
 from resultsdb.records import Model, Record, Run, RunStats
 from resultsdb.repositories import models
 from resultsdb.repositories._base import Connection, IdLike, fetch_one
