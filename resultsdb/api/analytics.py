@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -98,9 +98,10 @@ class AnalyticsAPI(Base):
         def go(conn: Any) -> ExperimentSummary:
             experiment_id = self._experiment_id(conn, experiment)
             try:
-                return cast(ExperimentSummary, self._q().one(
+                summary: ExperimentSummary = self._q().one(
                     conn, "experiment_summary", experiment_id=experiment_id, metric=key,
-                    direction=d))
+                    direction=d)
+                return summary
             except NotFound:
                 experiments_repo.get(conn, experiment_id)  # names the experiment
                 raise
@@ -111,7 +112,8 @@ class AnalyticsAPI(Base):
         def go(conn: Any) -> ModelSummary:
             model_id = self._model_id(conn, model)
             try:
-                return cast(ModelSummary, self._q().one(conn, "model_summary", model_id=model_id))
+                summary: ModelSummary = self._q().one(conn, "model_summary", model_id=model_id)
+                return summary
             except NotFound:
                 models_repo.get(conn, model_id)  # names the model
                 raise

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any, Literal, cast
+from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -163,7 +163,8 @@ class ModelsAPI(Base):
         def go(conn: Any) -> ModelVersion:
             model_id = self._model_id(conn, model)
             try:
-                return cast(ModelVersion, self._q().one(conn, query, model_id=model_id))
+                picked: ModelVersion = self._q().one(conn, query, model_id=model_id)
+                return picked
             except NotFound:
                 models_repo.get(conn, model_id)
                 raise
@@ -276,4 +277,4 @@ def _model_data(data: Any) -> Any:
 def _format_of(data: Any) -> str:
     """The file format a path's suffix names (lower case), when it is a valid one; else bin."""
     suffix = data.suffix.lstrip(".").lower() if isinstance(data, Path) else ""
-    return suffix if re.match(FILE_FORMAT_PATTERN, suffix) else "bin"
+    return suffix if re.fullmatch(FILE_FORMAT_PATTERN, suffix) else "bin"

@@ -107,7 +107,8 @@ class TrialsAPI(Base):
 
         def go(conn: Any) -> Trial:
             try:
-                return cast(Trial, self._q().one(conn, query, run_id=run_id))
+                best: Trial = self._q().one(conn, query, run_id=run_id)
+                return best
             except NotFound:
                 runs_repo.get(conn, run_id)  # no run at all: NotFound says so
                 raise

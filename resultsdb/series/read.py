@@ -53,14 +53,12 @@ def _ids(run: Any, model: Any, table: str) -> tuple[UUID, UUID | None]:
     return run_id, model_id
 
 
-def _exists(db: Database, run_id: UUID, model_id: UUID | None) -> None:
-    """NotFound unless the run (and model) exist: asked only after a read found no rows,
-    so a series that has rows pays nothing for it."""
-    def check(conn: Connection) -> None:
-        runs_repo.get(conn, run_id)
-        if model_id is not None:
-            models_repo.get(conn, model_id)
-    db.read(check)
+def _exists(conn: Connection, run_id: UUID, model_id: UUID | None) -> None:
+    """NotFound unless the run (and model) exist: asked on the read's connection, and only
+    after it found no rows, so a series that has rows pays nothing for it."""
+    runs_repo.get(conn, run_id)
+    if model_id is not None:
+        models_repo.get(conn, model_id)
 
 
 def _instant(value: Any, name: str) -> datetime | None:
@@ -97,12 +95,13 @@ def _equity_arrays(db: Database, run: Any, model: Any, start: Any, end: Any, eve
 
     def go(conn: Connection) -> bytearray:
         with conn.cursor() as cur, default_registry().copy(cur, query, **params) as copy:
-            return CopyOut(copy, conn).collect()
+            buffer = CopyOut(copy, conn).collect()
+        if len(buffer) == len(copybin.HEADER) + len(copybin.TRAILER):  # no rows
+            _exists(conn, run_id, model_id)
+        return buffer
 
     buffer = db.read(go)
     ts, *values = copybin.decode_fixed(buffer, _EQUITY_KINDS)
-    if not len(ts):
-        _exists(db, run_id, model_id)
     return [(ts.astype(np.int64) + copybin.PG_EPOCH_US).view("datetime64[us]"),
             *(v.astype(np.float64) for v in values)]
 
@@ -187,11 +186,12 @@ def _trade_columns(db: Database, run: Any, model: Any, start: Any, end: Any) -> 
 
     def go(conn: Connection) -> tuple[bytearray, np.ndarray, np.ndarray]:
         with conn.cursor() as cur, default_registry().copy(cur, "copy_trades_out", **params) as copy:
-            return CopyOut(copy, conn).collect_rows()
+            rows = CopyOut(copy, conn).collect_rows()
+        if not len(rows[1]):
+            _exists(conn, run_id, model_id)
+        return rows
 
     buffer, starts, ends = db.read(go)
-    if not len(starts):
-        _exists(db, run_id, model_id)
     return copybin.decode_variable(buffer, starts, ends, _TRADE_KINDS)
 
 
