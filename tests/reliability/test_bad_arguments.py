@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from resultsdb.api import ResultsDB
+from resultsdb.api import ResultsDB, connect
 from resultsdb.errors import InvalidInput, InvalidSeriesRow, NotFound
 from tests.reliability._world import MISSING, NAIVE, SHA, T0, World, refused
 
@@ -429,6 +429,27 @@ def test_a_bad_argument_is_refused_with_its_typed_error_and_changes_no_row(
 def test_a_reference_to_nothing_is_not_found(
         world: World, name: str, call: Callable[[World], Any], error: type[BaseException]) -> None:
     refused(world, call, error)
+
+
+SECRET_URL = "postgresql://someone:hunter2-secret@127.0.0.1:1/db"
+CONNECTING: list[tuple[str, Callable[[], Any], str]] = [
+    ("connect.pool_max_size: negative", lambda: connect(SECRET_URL, pool_max_size=-1), "pool_max_size"),
+    ("connect.pool_max_size: a string", lambda: connect(SECRET_URL, pool_max_size="x"), "pool_max_size"),
+    ("connect.settings: not a setting", lambda: connect(SECRET_URL, pool_max_sise=4), "pool_max_sise"),
+    ("connect.url: an int", lambda: connect(5), "url"),  # type: ignore[arg-type]
+    ("ResultsDB.url: NUL", lambda: ResultsDB(url=SECRET_URL + "\x00"), "url"),
+    ("ResultsDB.settings: an int", lambda: ResultsDB(5), "settings"),  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(("name", "call", "field"), CONNECTING, ids=[c[0] for c in CONNECTING])
+def test_bad_settings_are_invalid_input_naming_the_setting_and_never_the_password(
+        name: str, call: Callable[[], Any], field: str) -> None:
+    """Refused before any connection is tried (port 1 would refuse it anyway)."""
+    with pytest.raises(InvalidInput) as err:
+        call()
+    assert err.value.field == field and str(err.value).startswith(f"{field}: ")
+    assert "hunter2" not in str(err.value)
 
 
 def _public_arguments() -> set[tuple[str, str]]:
