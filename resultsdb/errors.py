@@ -61,8 +61,6 @@ class AlreadyExists(ConstraintViolation):
     """A unique key already holds that value."""
 
 
-class ReferenceNotFound(ConstraintViolation, LookupError):
-    """A foreign key points at a row that does not exist."""
 
 
 class StillReferenced(ConstraintViolation):
@@ -90,6 +88,16 @@ class NotFound(ResultsDBError, LookupError):
         super().__init__(message)
         self.table = table
         self.key = key
+
+
+class ReferenceNotFound(ConstraintViolation, NotFound):
+    """A foreign key points at a row that does not exist.
+
+    Also a NotFound: the API has one rule, a referenced object that does not exist is
+    NotFound, whether a lookup or the database's foreign key finds it missing.
+    """
+
+    key: object = None
 
 
 class DatabaseError(ResultsDBError):

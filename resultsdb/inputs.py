@@ -7,8 +7,10 @@ server. The database constraints stay the final word.
 
 Models are strict: no silent coercion, except that ids may be given as ``str``
 or ``UUID``. Datetimes must carry a timezone (a naive one is rejected, never
-assumed to be UTC). Floats must be finite. Tags may be a mapping or a list of
-labels (``["gpu", "v2"]`` becomes ``{"gpu": true, "v2": true}``).
+assumed to be UTC). Numbers, text and JSON follow :mod:`resultsdb.fields`' rules.
+Tags may be a mapping or a list of labels (``["gpu", "v2"]`` becomes
+``{"gpu": true, "v2": true}``). A reference is a record of its kind, its UUID or
+the UUID's string (:func:`ref_id`).
 
 ``*Update`` models hold the columns a repository lets callers change. Their
 fields default to ``None`` without being validated, so only the keys a caller
@@ -51,9 +53,13 @@ from resultsdb.fields import (
     Size,
     Slug,
     StoragePath,
+    SummaryMetrics,
     Tags,
     Timestamp,
+    a_or_an,
     fail,
+    json_path,
+    shown,
 )
 from resultsdb.records import (
     ExperimentStatus,
@@ -104,7 +110,7 @@ class RunCreate(Input):
     status: RunStatus = "running"
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None
-    summary_metrics: NumberMap = Field(default_factory=dict)
+    summary_metrics: SummaryMetrics = Field(default_factory=dict)
     tags: Tags = Field(default_factory=dict)
     user_id: Id | None = None
     error_type: ShortText | None = None
@@ -131,7 +137,7 @@ class RunUpdate(Input):
     status: RunStatus = _unset()
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None
-    summary_metrics: NumberMap = _unset()
+    summary_metrics: SummaryMetrics = _unset()
     tags: Tags = _unset()
     error_type: ShortText | None = None
     error_message: LongText | None = None
@@ -248,13 +254,6 @@ class TrialUpdate(Input):
 
 # -- turning ValidationError into InvalidInput --------------------------------------------
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _problem(error: Mapping[str, Any]) -> str:
     kind = error.get("type")
     if kind == "extra_forbidden":
@@ -274,7 +273,8 @@ def invalid_input(exc: ValidationError, *, table: str | None,
     errors = exc.errors(include_url=False, include_input=False)
     where = f"{table}." if table else ""
     locs = [at + tuple(e["loc"]) for e in errors]
-    parts = [f"{where}{_path(loc) or '(input)'}: {_problem(e)}" for loc, e in zip(locs, errors, strict=True)]
+    parts = [f"{where}{json_path(loc) or '(input)'}: {_problem(e)}"
+             for loc, e in zip(locs, errors, strict=True)]
     first = str(locs[0][0]) if locs and locs[0] else None
     return InvalidInput("; ".join(parts), field=first, table=table)
 
@@ -285,7 +285,7 @@ def validate(model: type[M], data: M | Mapping[str, Any], *, table: str,
     if isinstance(data, model):
         return data
     if not isinstance(data, Mapping):
-        where = f"{table}.{_path(at)}" if at else table
+        where = f"{table}.{json_path(at)}" if at else table
         raise InvalidInput(
             f"{where}: expected a mapping of fields or a {model.__name__}, "
             f"not {type(data).__name__}", field=str(at[0]) if at else None, table=table)
@@ -308,8 +308,6 @@ def validate_changes(model: type[BaseModel], changes: Mapping[str, Any], *, tabl
 
 
 _ID = TypeAdapter(Id)
-_LABELS = TypeAdapter(Labels)
-_TAGS = TypeAdapter(Tags)
 
 
 def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
@@ -320,20 +318,30 @@ def as_id(value: object, *, field: str = "id", table: str | None = None) -> UUID
         return _ID.validate_python(value)
     except ValidationError as exc:
         where = f"{table}.{field}" if table else field
-        raise InvalidInput(f"{where}: must be a UUID, got {value!r}", field=field,
+        raise InvalidInput(f"{where}: must be a UUID, got {shown(value)}", field=field,
                            table=table) from exc
 
 
-def ref_id(value: object, *, field: str = "id", table: str | None = None) -> UUID:
-    """The id a reference names: a record (anything with a UUID ``id``, e.g. a Run), a
-    UUID or its string form; InvalidInput naming ``field`` otherwise. Names are looked up
-    by the repositories that own them (``experiments.resolve``, ``models.resolve``)."""
-    record_id = getattr(value, "id", None)
-    if record_id is not None and not isinstance(value, str | UUID):
-        if not isinstance(record_id, UUID):
-            raise InvalidInput(f"{field}: {type(value).__name__} has no id", field=field, table=table)
-        return record_id
-    return as_id(value, field=field, table=table)
+def ref_id(value: object, *, field: str = "id", table: str | None = None,
+           kind: type[BaseModel] | None = None) -> UUID:
+    """The id a reference names: a record, a UUID or its string form; InvalidInput naming
+    ``field`` otherwise. Names are looked up by the repositories that own them
+    (``experiments.resolve``, ``models.resolve``).
+
+    With ``kind``, a record must be one of that kind: a Model passed as a run is refused
+    by its type, where its id would be looked up among runs and not found.
+    """
+    if isinstance(value, UUID):
+        return value
+    record_id = getattr(value, "id", value)
+    if isinstance(value, BaseModel):
+        problem = (f"expected {a_or_an(kind.__name__)}, its id or the id as a string, not "
+                   f"{shown(value)}" if kind is not None and not isinstance(value, kind)
+                   else None if isinstance(record_id, UUID) else f"{shown(value)} has no id")
+        if problem is not None:
+            raise InvalidInput(f"{table}.{field}: {problem}" if table else f"{field}: {problem}",
+                               field=field, table=table)
+    return as_id(record_id, field=field, table=table)
 
 
 def is_uuid(value: object) -> bool:
@@ -347,24 +355,27 @@ def is_uuid(value: object) -> bool:
     return True
 
 
+def as_bool(value: object, *, field: str) -> bool:
+    """A flag: True or False only (a truthy "no" must not mean yes)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field}: must be True or False, got {shown(value)}", field=field)
+    return value
+
+
 def as_labels(value: object, *, field: str, table: str | None = None) -> list[str]:
-    try:
-        return _LABELS.validate_python(value)
-    except ValidationError as exc:
-        raise invalid_input(exc, table=table, at=(field,)) from exc
+    labels: list[str] = validate_value(field, value, Labels, table=table)
+    return labels
 
 
 def as_tags(value: object, *, field: str, table: str | None = None) -> dict[str, Any]:
     """A tags object from a mapping or a list of labels (each becomes ``{label: true}``)."""
-    try:
-        return _TAGS.validate_python(value)
-    except ValidationError as exc:
-        raise invalid_input(exc, table=table, at=(field,)) from exc
+    tags: dict[str, Any] = validate_value(field, value, Tags, table=table)
+    return tags
 
 
 def as_limit(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"limit: must be an integer from 1 to {MAX_PAGE_SIZE}, got {value!r}",
+        raise InvalidInput(f"limit: must be an integer from 1 to {MAX_PAGE_SIZE}, got {shown(value)}",
                            field="limit")
     return value
 

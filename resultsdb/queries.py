@@ -82,7 +82,9 @@ class Queries(BoundQueries):
         self, *, metric: Any, direction: Any, max_age_days: Any,
     ) -> list[r.ModelAttention]:
         """Models with no production version, a production version older than max_age_days, or a newer
-        version whose metric beats production's (direction 'max' or 'min'). (analytics.sql:99)
+        version whose metric beats production's (direction 'max' or 'min'). Metrics are compared
+        through jsonb_number_within: a value that is not a number double precision can hold compares
+        as null, and no version's metrics fail the query. (analytics.sql:99)
         """
         return self._many(
             "models_needing_attention", r.ModelAttention,
@@ -92,7 +94,7 @@ class Queries(BoundQueries):
     def model_version_lineage(self, *, version_id: Any) -> r.LineageRow:
         """Where a model version came from, in one query: its model, run and experiment, the
         configuration chain root -> leaf, the run's data snapshots and the artifacts.
-        (analytics.sql:130)
+        (analytics.sql:132)
         """
         return self._one("model_version_lineage", r.LineageRow, {"version_id": version_id})
 

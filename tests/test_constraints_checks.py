@@ -291,6 +291,38 @@ def test_jsonb_is_number_map(conn, doc, expected) -> None:
     assert scalar(conn, "select jsonb_is_number_map(%s)", [Jsonb(doc)]) is expected
 
 
+# JSON text, not Python values: 1e-400 has no float, and the bounds are decimal literals.
+NUMBER_MAP_TEXTS = [
+    pytest.param('{"a": 1e400}', False, id="beyond-double"),
+    pytest.param('{"a": -1e400}', False, id="beyond-minus-double"),
+    pytest.param('{"a": 1.7976931348623158e308}', False, id="just-past-the-bound"),
+    pytest.param('{"a": 1e-400}', False, id="underflows-double"),
+    pytest.param('{"a": -2e-324}', False, id="rounds-to-zero"),
+    pytest.param('{"a": 1, "b": 1e400}', False, id="one-of-two"),
+    pytest.param('{"a": 1.7976931348623157e308, "b": -1.7976931348623157e308}', True, id="double-max"),
+    pytest.param('{"a": 5e-324, "b": -5e-324}', True, id="smallest-subnormal"),
+    pytest.param('{"a": 0, "b": -0.0, "c": 0e-400}', True, id="zeros"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NUMBER_MAP_TEXTS)
+def test_jsonb_is_number_map_holds_only_what_double_can(conn, text, expected) -> None:
+    """A number the views would cast to double precision and fail on is not a number map;
+    every number the check accepts casts."""
+    assert scalar(conn, "select jsonb_is_number_map(%s::jsonb)", [text]) is expected
+    if expected:
+        scalar(conn, "select array_agg(v::text::double precision) from jsonb_each(%s::jsonb) e(k, v)",
+               [text])
+
+
+@pytest.mark.parametrize(("table", "column"), NUMBER_MAPS, ids=[t for t, _ in NUMBER_MAPS])
+def test_number_maps_refuse_numbers_beyond_double(db, conn, table, column) -> None:
+    row = valid_values(conn, table) | {column: {"a": 10**400}}
+    before = count(conn, table)
+    refused(db, ConstraintViolation, *insert_query(table, row))
+    assert count(conn, table) == before
+
+
 @pytest.mark.parametrize(("table", "column"), NUMBER_MAPS, ids=[t for t, _ in NUMBER_MAPS])
 def test_number_maps_refuse_arrays(db, conn, table, column) -> None:
     row = valid_values(conn, table) | {column: {"a": [1, 2]}}

@@ -481,6 +481,10 @@ BEYOND_DOUBLE = [
 @pytest.mark.parametrize(("doc", "want"), BEYOND_DOUBLE)
 def test_numbers_beyond_double_precision_are_left_out_of_run_metrics(db, conn, doc, want,
                                                                      mode) -> None:
+    """Since 0011 the check refuses numbers beyond double precision; a run stored before
+    it may still hold one, and the trigger must leave it out of run_metrics (the check is
+    dropped here, in this test's own database, to store such a run)."""
+    conn.execute("alter table runs drop constraint runs_summary_metrics_numbers")
     experiment = make_experiment(conn)
     with db.transaction() as c:
         if mode == "insert":

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import ValidationError
+
 from resultsdb.api.analytics import AnalyticsAPI
 from resultsdb.api.base import Page
 from resultsdb.api.configs import ConfigDiff, ConfigsAPI
@@ -21,6 +23,9 @@ from resultsdb.api.trials import TrialsAPI
 from resultsdb.config import Settings
 from resultsdb.connection import Connection
 from resultsdb.db import Database
+from resultsdb.errors import InvalidInput
+from resultsdb.fields import text_problem
+from resultsdb.inputs import invalid_input
 
 __all__ = ["ConfigDiff", "ModelLineage", "Page", "ResultsDB", "SavedModel", "connect"]
 
@@ -34,7 +39,17 @@ class ResultsDB(ExperimentsAPI, ConfigsAPI, ModelsAPI, TrialsAPI, SeriesAPI, Ana
 
     def __init__(self, settings: Settings | None = None, *, url: str | None = None,
                  artifact_store: Any = None) -> None:
-        self.db = Database(settings, url=url)
+        if settings is not None and not isinstance(settings, Settings):
+            raise InvalidInput(f"settings: must be a resultsdb Settings, not {type(settings).__name__}",
+                               field="settings")
+        if url is not None:
+            # The message never shows the URL: it may hold a password.
+            problem = (text_problem(url) if isinstance(url, str)
+                       else f"must be a string, not {type(url).__name__}")
+            if problem is not None:
+                raise InvalidInput(f"url: {problem}", field="url")
+        with _settings_checked():
+            self.db = Database(settings, url=url)
         self._artifact_store = artifact_store
 
     def __repr__(self) -> str:
@@ -80,5 +95,19 @@ def connect(url: str | None = None, **settings: Any) -> ResultsDB:
     Extra keyword arguments are :class:`~resultsdb.config.Settings` fields, e.g.
     ``connect(pool_max_size=4, statement_timeout_ms=30_000)``.
     """
-    base = Settings(**settings) if settings else Settings()
+    unknown = sorted(set(settings) - set(Settings.model_fields))
+    if unknown:  # Settings ignores what it does not know; a typo would go unnoticed
+        raise InvalidInput(f"{unknown[0]}: not a setting (see resultsdb.Settings)", field=unknown[0])
+    with _settings_checked():
+        base = Settings(**settings) if settings else Settings()
     return ResultsDB(base, url=url).open()
+
+
+@contextmanager
+def _settings_checked() -> Iterator[None]:
+    """Settings refused (an argument or a RESULTSDB_* variable) as InvalidInput naming the
+    setting; pydantic's own error would show the value, which may be a password."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise invalid_input(exc, table=None) from None

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from resultsdb.api.base import Base, Ref
 from resultsdb.api.configs import flatten
 from resultsdb.errors import InvalidInput, NotFound
+from resultsdb.fields import Text, shown
 from resultsdb.inputs import as_limit, ref_id, validate_value
 from resultsdb.records import (
     ExperimentSummary,
     LeaderboardRow,
     ModelAttention,
     ModelSummary,
+    Run,
     RunComparison,
     RunStatus,
 )
@@ -29,6 +33,8 @@ MAX_AGE_DAYS = 36_500  # beyond a century, now() - age leaves timestamptz's rang
 
 
 def _direction(value: str) -> Direction:
+    if not isinstance(value, str):
+        raise InvalidInput(f"direction: must be max or min, got {shown(value)}", field="direction")
     if value in ("max", "maximize", "desc"):
         return "max"
     if value in ("min", "minimize", "asc"):
@@ -44,13 +50,23 @@ class AnalyticsAPI(Base):
         d = _direction(direction)
         lim = as_limit(limit)
         status = validate_value("status", status, RunStatus | None, table="runs")
-        return self.db.read(lambda c: analytics_repo.leaderboard(
-            c, experiments_repo.resolve(c, experiment), metric, d, status=status, limit=lim))
+        key = validate_value("metric", metric, Text, table="runs")
+
+        def go(conn: Any) -> list[LeaderboardRow]:
+            experiment_id = experiments_repo.resolve(conn, experiment)
+            rows = analytics_repo.leaderboard(conn, experiment_id, key, d, status=status, limit=lim)
+            if not rows:
+                experiments_repo.get(conn, experiment_id)  # NotFound for an unknown experiment
+            return rows
+        return self.db.read(go)
 
     def compare_runs(self, runs: Sequence[Ref]) -> list[RunComparison]:
         """Runs side by side, in the order given: summary metrics and each configuration's
         latest parameters. NotFound naming the ids that are not runs."""
-        ids = [ref_id(r, field="runs", table="runs") for r in runs]
+        if isinstance(runs, str | bytes | Mapping | BaseModel) or not isinstance(runs, Iterable):
+            raise InvalidInput(f"runs: must be a list of runs or run ids, not {type(runs).__name__}",
+                               field="runs", table="runs")
+        ids = [ref_id(r, field="runs", table="runs", kind=Run) for r in runs]
         rows = self.db.read(lambda c: analytics_repo.compare_runs(c, ids))
         missing = sorted(set(ids) - {r.run_id for r in rows})
         if missing:
@@ -77,8 +93,9 @@ class AnalyticsAPI(Base):
         """Runs by status, durations of ended runs, and the best completed run by ``metric``
         (the leaderboard's first; none when ``metric`` is None)."""
         d = _direction(direction)
+        key = validate_value("metric", metric, Text | None, table="runs")
         return self.db.read(lambda c: analytics_repo.experiment_summary(
-            c, experiments_repo.resolve(c, experiment), metric, d))
+            c, experiments_repo.resolve(c, experiment), key, d))
 
     def model_summary(self, model: Ref) -> ModelSummary:
         """Versions, the one in production, the newest, and the bytes of its artifacts."""
@@ -92,6 +109,7 @@ class AnalyticsAPI(Base):
                 or not 0 <= max_age_days <= MAX_AGE_DAYS):
             raise InvalidInput(f"max_age_days: must be a whole number from 0 to {MAX_AGE_DAYS}, "
                                f"got {max_age_days!r}", field="max_age_days")
+        key = validate_value("metric", metric, Text, table="model_versions")
         d = _direction(direction)
         return self.db.read(lambda c: analytics_repo.models_needing_attention(
-            c, max_age_days=max_age_days, metric=metric, direction=d))
+            c, max_age_days=max_age_days, metric=key, direction=d))

@@ -1,8 +1,11 @@
 """What every part of the API shares: the database, references, pages and their cursors.
 
-Public functions accept a record, a UUID, or its string form (``Ref``); experiments and
-models may also be named (resolved by ``repositories.experiments.resolve`` and
-``repositories.models.resolve``).
+Public functions accept a record of the expected kind, a UUID, or its string form
+(``Ref``); experiments and models may also be named (resolved by
+``repositories.experiments.resolve`` and ``repositories.models.resolve``). A reference
+that names no row is NotFound (ReferenceNotFound when the database's foreign key finds it
+missing on a write), whatever the function: one that would return an empty list checks,
+after an empty result only, that what it was asked about exists.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ def encode_cursor(kind: str, value: Any, row_id: UUID) -> str:
 
 def decode_cursor(cursor: str, kind: str) -> tuple[Any, UUID]:
     """(after_value, after_id) of a cursor made for ``kind``; InvalidInput when it is not one."""
+    if not isinstance(cursor, str):
+        raise InvalidInput(f"cursor: must be the next_cursor string of a page, not "
+                           f"{type(cursor).__name__}", field="cursor")
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if payload["k"] != kind:

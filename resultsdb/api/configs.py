@@ -79,19 +79,21 @@ class ConfigsAPI(Base):
         ``parent`` is the configuration this one was derived from (a real foreign key).
         """
         data = {
-            "run_id": ref_id(run, field="run", table="configurations"), "name": name,
+            "run_id": ref_id(run, field="run", table="configurations", kind=Run), "name": name,
             "config_type": config_type, "parameters": parameters,
-            "parent_id": ref_id(parent, field="parent", table="configurations") if parent else None,
+            "parent_id": (None if parent is None else
+                          ref_id(parent, field="parent", table="configurations", kind=Configuration)),
         }
         return self.db.write(lambda c: configs_repo.create(c, data))
 
     def get_config(self, config: Ref) -> Configuration:
-        return self.db.read(lambda c: configs_repo.get(c, ref_id(config, field="config")))
+        config_id = ref_id(config, field="config", table="configurations", kind=Configuration)
+        return self.db.read(lambda c: configs_repo.get(c, config_id))
 
     def config_lineage(self, config: Ref) -> list[Configuration]:
         """The chain of parents, root first, ending with ``config`` (one recursive query).
         NotFound when there is no such configuration."""
-        config_id = ref_id(config, field="config", table="configurations")
+        config_id = ref_id(config, field="config", table="configurations", kind=Configuration)
         chain = self.db.read(lambda c: configs_repo.lineage(c, config_id))
         if not chain:
             raise NotFound(f"configurations: no row with id={config_id}", table="configurations",
@@ -100,8 +102,10 @@ class ConfigsAPI(Base):
 
     def diff(self, a: Ref | Configuration, b: Ref | Configuration) -> ConfigDiff:
         """What changed from configuration ``a`` to ``b``."""
-        ca = a if isinstance(a, Configuration) else self.get_config(a)
-        cb = b if isinstance(b, Configuration) else self.get_config(b)
+        ids = {field: ref_id(value, field=field, table="configurations", kind=Configuration)
+               for field, value in (("a", a), ("b", b)) if not isinstance(value, Configuration)}
+        ca = a if isinstance(a, Configuration) else self.get_config(ids["a"])
+        cb = b if isinstance(b, Configuration) else self.get_config(ids["b"])
         return diff_parameters(ca.parameters, cb.parameters)
 
     # -- data snapshots ------------------------------------------------------------
@@ -112,7 +116,8 @@ class ConfigsAPI(Base):
         """Record the data a run used. Dates must be timezone-aware and in order;
         features_hash is a sha256 hex digest."""
         data = {
-            "run_id": ref_id(run, field="run", table="data_snapshots"), "data_source": data_source,
+            "run_id": ref_id(run, field="run", table="data_snapshots", kind=Run),
+            "data_source": data_source,
             "start_date": start_date, "end_date": end_date, "features_hash": features_hash,
             "storage_path": storage_path,
         }
@@ -120,7 +125,7 @@ class ConfigsAPI(Base):
 
     def runs_using_snapshot(self, snapshot: Ref) -> list[Run]:
         """Runs that registered the same data (source, range and features_hash)."""
-        snapshot_id = ref_id(snapshot, field="snapshot", table="data_snapshots")
+        snapshot_id = ref_id(snapshot, field="snapshot", table="data_snapshots", kind=DataSnapshot)
 
         def go(conn: Any) -> list[Run]:
             snapshots_repo.get(conn, snapshot_id)  # NotFound for an unknown snapshot

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from resultsdb import series as _series
 from resultsdb.api.base import Base, Ref
 from resultsdb.inputs import ref_id
+from resultsdb.records import Run
 from resultsdb.stats import overfitting, trading
 
 if TYPE_CHECKING:
@@ -78,12 +79,12 @@ class SeriesAPI(Base):
                         risk_free: float = 0.0, n_trials: int | None = None) -> DeflatedSharpe:
         """The Deflated Sharpe Ratio of a search's best trial (Bailey & López de Prado)."""
         return overfitting.deflated_sharpe(
-            self.db, ref_id(search_run, field="search_run", table="runs"),
+            self.db, ref_id(search_run, field="search_run", table="runs", kind=Run),
             periods_per_year=periods_per_year, risk_free=risk_free, n_trials=n_trials)
 
     def pbo(self, search_run: Ref, *, n_blocks: int = 16, periods_per_year: float = 252,
             risk_free: float = 0.0) -> BacktestOverfitting:
         """The Probability of Backtest Overfitting of a search, by CSCV over its trials."""
-        return overfitting.pbo(self.db, ref_id(search_run, field="search_run", table="runs"),
+        return overfitting.pbo(self.db, ref_id(search_run, field="search_run", table="runs", kind=Run),
                                n_blocks=n_blocks, periods_per_year=periods_per_year,
                                risk_free=risk_free)

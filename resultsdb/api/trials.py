@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from resultsdb.api.base import Base, Ref
 from resultsdb.api.configs import flatten
-from resultsdb.errors import InvalidInput
+from resultsdb.connection import Connection
+from resultsdb.errors import InvalidInput, NotFound
 from resultsdb.fields import FiniteFloat, NumberMap
 from resultsdb.inputs import ref_id, validate_value
-from resultsdb.records import Trial
+from resultsdb.records import Run, Trial
+from resultsdb.repositories import runs as runs_repo
 from resultsdb.repositories import trials as trials_repo
 
 if TYPE_CHECKING:
@@ -33,9 +35,10 @@ class TrialsAPI(Base):
         ``finish_trial`` then raises NotFound and its number is given again; finished
         trials are never lost and numbers stay gapless."""
         table = "hyperparameter_results"
-        data = {"run_id": ref_id(run, field="run", table=table),
+        data = {"run_id": ref_id(run, field="run", table=table, kind=Run),
                 "parameters": {} if parameters is None else parameters,
-                "trial_run_id": ref_id(trial_run, field="trial_run", table=table) if trial_run else None}
+                "trial_run_id": (None if trial_run is None
+                                 else ref_id(trial_run, field="trial_run", table=table, kind=Run))}
         # One statement (counter bump + insert): see Database.write_statement. Unless
         # durable_trial_starts is set, it commits without waiting for the WAL flush:
         # the trial's finish, a durable commit, flushes it (WAL is flushed in order).
@@ -50,7 +53,7 @@ class TrialsAPI(Base):
         """End a running trial. A completed trial needs a finite objective value; metrics
         (finite numbers) are merged. InvalidTransition if the trial already ended."""
         table = "hyperparameter_results"
-        trial_id = ref_id(trial, field="trial", table=table)
+        trial_id = ref_id(trial, field="trial", table=table, kind=Trial)
         if status not in ("completed", "pruned", "failed"):
             raise InvalidInput(f"{table}.status: {status!r} does not end a trial; use completed, "
                                "pruned or failed", field="status", table=table)
@@ -81,7 +84,7 @@ class TrialsAPI(Base):
         if status not in ("completed", "pruned", "failed"):
             raise InvalidInput(f"{table}.status: {status!r} is not an ended trial; use completed, "
                                "pruned or failed", field="status", table=table)
-        data = {"run_id": ref_id(run, field="run", table=table),
+        data = {"run_id": ref_id(run, field="run", table=table, kind=Run),
                 "parameters": {} if parameters is None else parameters, "status": status,
                 "objective_value": objective_value, "metrics": {} if metrics is None else metrics}
         return self.db.write_statement(lambda c: trials_repo.create(c, data))
@@ -91,13 +94,26 @@ class TrialsAPI(Base):
         if direction not in ("maximize", "minimize"):
             raise InvalidInput(f"direction: must be maximize or minimize, got {direction!r}",
                                field="direction")
-        run_id = ref_id(run, field="run", table="hyperparameter_results")
-        return self.db.read(lambda c: trials_repo.best(c, run_id, direction))
+        run_id = ref_id(run, field="run", table="hyperparameter_results", kind=Run)
+
+        def go(conn: Connection) -> Trial:
+            try:
+                return trials_repo.best(conn, run_id, direction)
+            except NotFound:
+                runs_repo.get(conn, run_id)  # no run at all: NotFound says so
+                raise
+        return self.db.read(go)
 
     def trials(self, run: Ref) -> list[Trial]:
-        """Every trial of a run, in number order."""
-        run_id = ref_id(run, field="run", table="hyperparameter_results")
-        return self.db.read(lambda c: trials_repo.all_of_run(c, run_id))
+        """Every trial of a run, in number order; NotFound when there is no such run."""
+        run_id = ref_id(run, field="run", table="hyperparameter_results", kind=Run)
+
+        def go(conn: Connection) -> list[Trial]:
+            rows = trials_repo.all_of_run(conn, run_id)
+            if not rows:
+                runs_repo.get(conn, run_id)
+            return rows
+        return self.db.read(go)
 
     def trials_frame(self, run: Ref) -> pd.DataFrame:
         """The run's trials as a DataFrame, one row per trial, like Optuna's

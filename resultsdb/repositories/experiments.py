@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from resultsdb.errors import InvalidInput, NotFound
+from resultsdb.fields import Name
 from resultsdb.inputs import (
     ExperimentCreate,
     ExperimentUpdate,
@@ -18,6 +19,7 @@ from resultsdb.inputs import (
     is_uuid,
     ref_id,
     validate,
+    validate_value,
 )
 from resultsdb.records import Experiment, ExperimentStatus
 from resultsdb.repositories.common import Connection, IdLike, after_id, update_row
@@ -39,12 +41,13 @@ def get_by_name(conn: Connection, name: str) -> Experiment | None:
 def resolve(conn: Connection, experiment: Any, *, field: str = "experiment") -> UUID:
     """The id of an experiment given as a record, an id, or the name of a live experiment."""
     if isinstance(experiment, str) and not is_uuid(experiment):
+        validate_value(field, experiment, Name, table=TABLE)
         found = get_by_name(conn, experiment)
         if found is None:
             raise NotFound(f"experiments: no live experiment named {experiment!r}",
                            table=TABLE, key={"name": experiment})
         return found.id
-    return ref_id(experiment, field=field, table=TABLE)
+    return ref_id(experiment, field=field, table=TABLE, kind=Experiment)
 
 
 def all_named(conn: Connection, name: str) -> list[Experiment]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from resultsdb.fields import Name
 from resultsdb.inputs import (
     ModelArtifactCreate,
     ModelArtifactUpdate,
@@ -55,8 +56,9 @@ def get_by_name(conn: Connection, name: str) -> Model:
 def resolve(conn: Connection, model: Any, *, field: str = "model") -> UUID:
     """The id of a model given as a record, an id, or its name (NotFound for an unknown name)."""
     if isinstance(model, str) and not is_uuid(model):
+        validate_value(field, model, Name, table=TABLE)
         return get_by_name(conn, model).id
-    return ref_id(model, field=field, table=TABLE)
+    return ref_id(model, field=field, table=TABLE, kind=Model)
 
 
 def list_page(conn: Connection, *, limit: int = 100, after: IdLike | None = None) -> list[Model]:

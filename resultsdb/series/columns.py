@@ -10,6 +10,7 @@ loops run only on the error path, to find which row it was, and for JSON objects
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 from pydantic import TypeAdapter, ValidationError
 
 from resultsdb.errors import InvalidSeriesRow
-from resultsdb.fields import JsonObject
+from resultsdb.fields import MAX_JSON_DEPTH, JsonObject, text_problem
 from resultsdb.series.copybin import Text
 
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0}  # 0: divide by 1000
@@ -201,9 +202,19 @@ def _numbers(raw: Any, where: Where, *, integral: bool = False) -> tuple[np.ndar
         return filled.astype(np.int64 if integral else np.float64), nulls
     except OverflowError:
         for i, v in enumerate(filled):
-            if not np.iinfo(np.int64).min <= v <= np.iinfo(np.int64).max:
+            if integral and not np.iinfo(np.int64).min <= v <= np.iinfo(np.int64).max:
                 raise where.fail(i, "is out of the int64 range") from None
+            if not integral and not _fits_double(v):
+                raise where.fail(i, "is beyond the range of double precision (±1.8e308)") from None
         raise
+
+
+def _fits_double(value: Any) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -231,11 +242,14 @@ def _arrow_strings(raw: Any, where: Where) -> pa.Array:
             array = pa.array(raw, from_pandas=True)
         else:
             array = pa.array(_objects(raw), type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         values = _objects(raw)
         for i, v in enumerate(values):
             if v is not None and not isinstance(v, str):
                 raise where.fail(i, f"must be a string, not {type(v).__name__}") from None
+            problem = text_problem(v) if isinstance(v, str) else None
+            if problem is not None:  # a lone surrogate: Arrow cannot encode it
+                raise where.fail(i, problem) from None
         raise
     if pa.types.is_dictionary(array.type):
         array = array.cast(array.type.value_type)
@@ -291,6 +305,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_LONG_NUMBER = re.compile(r"\d{309}")
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # One encoder, made once: json.dumps with options builds a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
 
@@ -300,13 +325,18 @@ def _json_text(document: Any, where: Where, i: int) -> str:
     if type(document) is dict:
         # The common case at C speed. The encoder refuses NaN, infinities and values JSON
         # has no form for; reading the text back equal to the document proves nothing was
-        # coerced on the way (an int key would come back a string). NUL is the one thing
-        # it writes that jsonb refuses.
+        # coerced on the way (an int key would come back a string). What it writes that
+        # fields.JsonObject refuses is sent there: NUL, lone surrogates, nesting possibly
+        # past MAX_JSON_DEPTH (no more brackets than that, no deeper than that) and an
+        # integer possibly beyond double (309 digits or more).
         try:
             text: str = _ENCODER.encode(document)
-            if "\\u0000" not in text and json.loads(text) == document:
+            if ("\\u0000" not in text and (text.isascii() or _encodes(text))
+                    and text.count("{") + text.count("[") <= MAX_JSON_DEPTH
+                    and (len(text) < 309 or not _LONG_NUMBER.search(text))
+                    and json.loads(text) == document):
                 return text
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             pass
     # Anything else goes through the strict validator, for its precise message.
     if not isinstance(document, Mapping):

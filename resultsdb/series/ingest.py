@@ -44,8 +44,9 @@ from resultsdb.errors import (
     InvalidInput,
     ReferenceNotFound,
 )
+from resultsdb.fields import shown, text_problem
 from resultsdb.inputs import ref_id
-from resultsdb.records import SeriesBatch
+from resultsdb.records import Model, Run, SeriesBatch
 from resultsdb.repositories import series as series_repo
 from resultsdb.series import partitions
 from resultsdb.series.copybin import HEADER, TRAILER, encode
@@ -94,16 +95,20 @@ def write_trades(db: Database, run: Any, model: Any, data: Any, *,
 
 def batches(db: Database, run: Any) -> list[SeriesBatch]:
     """Every batch written to a run's series, oldest first."""
-    run_id = ref_id(run, field="run_id", table="series_batches")
+    run_id = ref_id(run, field="run_id", table="series_batches", kind=Run)
     return db.read(lambda c: series_repo.batches_of_run(c, run_id))
 
 
 def _batch_key(key: str | None) -> str | None:
     if key is None:
         return None
-    if not isinstance(key, str) or not 1 <= len(key) <= 255 or "\x00" in key:
-        raise InvalidInput(f"series_batches.batch_key: must be 1 to 255 characters, got {key!r}",
+    if not isinstance(key, str) or not 1 <= len(key) <= 255:
+        raise InvalidInput(f"series_batches.batch_key: must be 1 to 255 characters, got {shown(key)}",
                            field="batch_key", table="series_batches")
+    problem = text_problem(key)
+    if problem is not None:
+        raise InvalidInput(f"series_batches.batch_key: {problem}", field="batch_key",
+                           table="series_batches")
     return key
 
 
@@ -121,8 +126,9 @@ class _Write:
         self.db = db
         self.batch_type = batch_type
         self.table = batch_type.layout.table
-        self.run_id = ref_id(run, field="run_id", table=self.table)
-        self.model_id = None if model is None else ref_id(model, field="model_id", table=self.table)
+        self.run_id = ref_id(run, field="run_id", table=self.table, kind=Run)
+        self.model_id = (None if model is None
+                         else ref_id(model, field="model_id", table=self.table, kind=Model))
         self.key = _batch_key(batch_key)
         self.source: Source = source(data, batch_type.layout)
         self.batch: Batch = batch_type()

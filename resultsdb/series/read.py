@@ -24,11 +24,15 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
+from pydantic import BaseModel
 
 from resultsdb.connection import Connection
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
 from resultsdb.inputs import ref_id
+from resultsdb.records import Model, Run
+from resultsdb.repositories import models as models_repo
+from resultsdb.repositories import runs as runs_repo
 from resultsdb.repositories import series as series_repo
 from resultsdb.series import copybin
 from resultsdb.series.copybin import Kind
@@ -47,9 +51,17 @@ _TS_TYPE = pa.timestamp("us", tz="UTC")
 
 
 def _ids(run: Any, model: Any, table: str) -> tuple[UUID, UUID | None]:
-    run_id = ref_id(run, field="run_id", table=table)
-    model_id = None if model is None else ref_id(model, field="model_id", table=table)
+    run_id = ref_id(run, field="run_id", table=table, kind=Run)
+    model_id = None if model is None else ref_id(model, field="model_id", table=table, kind=Model)
     return run_id, model_id
+
+
+def _exists(conn: Connection, run_id: UUID, model_id: UUID | None) -> None:
+    """NotFound unless the run (and model) exist: asked on the read's connection, and only
+    after it found no rows, so a series that has rows pays nothing for it."""
+    runs_repo.get(conn, run_id)
+    if model_id is not None:
+        models_repo.get(conn, model_id)
 
 
 def _instant(value: Any, name: str) -> datetime | None:
@@ -90,7 +102,10 @@ def _equity_arrays(db: Database, run: Any, model: Any, start: Any, end: Any, eve
 
     def go(conn: Connection) -> bytearray:
         with copy(conn) as out:
-            return CopyOut(out, conn).collect()
+            buffer = CopyOut(out, conn).collect()
+        if len(buffer) == len(copybin.HEADER) + len(copybin.TRAILER):  # no rows
+            _exists(conn, run_id, model_id)
+        return buffer
 
     buffer = db.read(go)
     ts, *values = copybin.decode_fixed(buffer, _EQUITY_KINDS)
@@ -132,12 +147,17 @@ def compare_equity(db: Database, runs: Sequence[Any] | Mapping[str, Any], *,
     """
     if column not in EQUITY_COLUMNS[1:]:
         raise InvalidInput(f"column: must be one of {', '.join(EQUITY_COLUMNS[1:])}", field="column")
+    if fill is not None and fill != "ffill":
+        raise InvalidInput(f"fill: must be None or ffill, got {fill!r}", field="fill")
+    if isinstance(runs, str | bytes | BaseModel) or not isinstance(runs, Mapping | Sequence):
+        raise InvalidInput(f"runs: must be a list of runs or a mapping of names to runs, not "
+                           f"{type(runs).__name__}", field="runs")
     named = dict(runs) if isinstance(runs, Mapping) else {_name(r): r for r in runs}
     if not isinstance(runs, Mapping) and len(named) != len(runs):
         raise InvalidInput("runs: the same run is listed twice (name them with a mapping)", field="runs")
     series = []
     for name, spec in named.items():
-        run, model = spec if isinstance(spec, tuple) else (spec, None)
+        run, model = _pair(spec)
         ts, *values = _equity_arrays(db, run, model, start, end, every, None)
         index = pd.DatetimeIndex(ts, name="ts").tz_localize("UTC")
         series.append(pd.Series(values[EQUITY_COLUMNS.index(column) - 1], index=index, name=name))
@@ -147,12 +167,20 @@ def compare_equity(db: Database, runs: Sequence[Any] | Mapping[str, Any], *,
     return wide.ffill() if fill == "ffill" else wide
 
 
+def _pair(spec: Any) -> tuple[Any, Any]:
+    if not isinstance(spec, tuple):
+        return spec, None
+    if len(spec) != 2:
+        raise InvalidInput(f"runs: a pair is (run, model), not a tuple of {len(spec)}", field="runs")
+    return spec[0], spec[1]
+
+
 def _name(spec: Any) -> str:
     """A column name for a run (its id) or a (run, model) pair (run id/model id)."""
+    run, model = _pair(spec)
     if isinstance(spec, tuple):
-        run, model = spec
         return f"{getattr(run, 'id', run)}/{getattr(model, 'id', model)}"
-    return str(getattr(spec, "id", spec))
+    return str(getattr(run, "id", run))
 
 
 # -- trade logs ----------------------------------------------------------------------------
@@ -164,7 +192,10 @@ def _trade_columns(db: Database, run: Any, model: Any, start: Any, end: Any) -> 
 
     def go(conn: Connection) -> tuple[bytearray, np.ndarray, np.ndarray]:
         with series_repo.copy_trades_out(conn, run_id, model_id, start_at, end_at) as copy:
-            return CopyOut(copy, conn).collect_rows()
+            rows = CopyOut(copy, conn).collect_rows()
+        if not len(rows[1]):
+            _exists(conn, run_id, model_id)
+        return rows
 
     buffer, starts, ends = db.read(go)
     return copybin.decode_variable(buffer, starts, ends, _TRADE_KINDS)

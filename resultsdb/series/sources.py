@@ -66,9 +66,9 @@ def source(data: Any, layout: Layout) -> Source:
     if isinstance(data, Mapping):
         return _ArraysSource(_checked_names(dict(data), layout), layout)
     if isinstance(data, str | bytes) or not isinstance(data, Iterable):
-        raise InvalidInput(f"{layout.table}: expected a DataFrame, an Arrow table, a mapping of "
-                           f"columns or an iterable of records, not {type(data).__name__}",
-                           table=layout.table)
+        raise InvalidInput(f"{layout.table}.data: expected a DataFrame, an Arrow table, a mapping "
+                           f"of columns or an iterable of records, not {type(data).__name__}",
+                           field="data", table=layout.table)
     return _RecordSource(data, layout)
 
 

@@ -28,6 +28,8 @@ import numpy.typing as npt
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
+from resultsdb.fields import FiniteFloat, shown
+from resultsdb.inputs import validate_value
 from resultsdb.records import Record
 from resultsdb.repositories.common import IdLike
 from resultsdb.stats.trials import load_trials
@@ -38,6 +40,8 @@ _NORMAL = NormalDist()
 _CHUNK = 2048
 # C(S, S/2) splits: 12,870 at the papers' S = 16, 184,756 at 20, 2.7 million at 24.
 MAX_BLOCKS = 20
+# N enters SR0 as 1 / (N e): far past any search's size, and still a float.
+MAX_TRIALS = 10**15
 
 Matrix = npt.NDArray[np.float64]
 Metric = Literal["sharpe", "mean"]
@@ -222,11 +226,9 @@ def cscv(returns: npt.ArrayLike, *, n_blocks: int = 16, metric: Metric = "sharpe
     and logit = ln(w / (1 - w)). PBO is the share of logits <= 0: the in-sample
     winner did no better than the median trial out of sample.
     """
+    _blocks(n_blocks)
     m = _matrix(returns)
     t, n = m.shape
-    if n_blocks < 2 or n_blocks % 2 or n_blocks > MAX_BLOCKS:
-        raise InvalidInput(f"n_blocks: must be an even number from 2 to {MAX_BLOCKS}, got {n_blocks}",
-                           field="n_blocks")
     if n < 2:
         raise InvalidInput("returns: PBO needs at least 2 trials", field="returns")
     size = t // n_blocks
@@ -271,16 +273,26 @@ def cscv(returns: npt.ArrayLike, *, n_blocks: int = 16, metric: Metric = "sharpe
         logits=[float(v) for v in lam])
 
 
+def _blocks(n_blocks: object) -> int:
+    if (isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or n_blocks < 2
+            or n_blocks % 2 or n_blocks > MAX_BLOCKS):
+        raise InvalidInput(f"n_blocks: must be an even number from 2 to {MAX_BLOCKS}, got "
+                           f"{shown(n_blocks)}", field="n_blocks")
+    return n_blocks
+
+
 # -- on a search run --------------------------------------------------------------------------
 
 
 def _per_period_rate(periods_per_year: float, risk_free: float) -> float:
     """The same per-period risk-free rate as the SQL statistics: (1 + rf) ** (1 / ppy) - 1."""
-    if not (math.isfinite(periods_per_year) and periods_per_year > 0):
+    ppy = validate_value("periods_per_year", periods_per_year, FiniteFloat)
+    if not ppy > 0:
         raise InvalidInput("periods_per_year: must be a finite number > 0", field="periods_per_year")
-    if not (math.isfinite(risk_free) and risk_free > -1):
+    rf = validate_value("risk_free", risk_free, FiniteFloat)
+    if not rf > -1:
         raise InvalidInput("risk_free: must be a finite annual rate > -1", field="risk_free")
-    return float((1 + risk_free) ** (1 / periods_per_year) - 1)
+    return float((1 + rf) ** (1 / ppy) - 1)
 
 
 def deflated_sharpe(db: Database, search_run: IdLike, *, periods_per_year: float = 252,
@@ -292,6 +304,10 @@ def deflated_sharpe(db: Database, search_run: IdLike, *, periods_per_year: float
     ``n_trials`` overrides N, e.g. to count pruned trials that left no curve.
     """
     rf_p = _per_period_rate(periods_per_year, risk_free)
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int)
+                                 or not 1 <= n_trials <= MAX_TRIALS):
+        raise InvalidInput(f"n_trials: must be a whole number from 1 to {MAX_TRIALS:,}, got "
+                           f"{shown(n_trials)}", field="n_trials")
     trials = db.read(lambda conn: load_trials(conn, search_run))
     result = deflate(trials.returns - rf_p, n_trials=n_trials)
     run_id, model_id = trials.keys[result.trial]
@@ -306,6 +322,7 @@ def pbo(db: Database, search_run: IdLike, *, n_blocks: int = 16, periods_per_yea
         risk_free: float = 0.0) -> BacktestOverfitting:
     """The PBO of a hyperparameter search run by CSCV over its trials' Sharpe ratios."""
     rf_p = _per_period_rate(periods_per_year, risk_free)
+    _blocks(n_blocks)  # before the trials are loaded, not after
     trials = db.read(lambda conn: load_trials(conn, search_run))
     result = cscv(trials.returns - rf_p, n_blocks=n_blocks)
     return result.model_copy(update={"search_run_id": trials.search_run_id})

@@ -13,8 +13,10 @@ import math
 
 from resultsdb.db import Database
 from resultsdb.errors import InvalidInput
-from resultsdb.inputs import ref_id
-from resultsdb.records import Record, RunStats
+from resultsdb.fields import FiniteFloat, shown
+from resultsdb.inputs import ref_id, validate_value
+from resultsdb.records import Model, Record, Run, RunStats
+from resultsdb.repositories import models
 from resultsdb.repositories import stats as stats_repo
 from resultsdb.repositories.common import Connection, IdLike
 
@@ -32,22 +34,24 @@ PERIODS_KEY = "stats_periods_per_year"
 RISK_FREE_KEY = "stats_risk_free"
 
 
+def _number(value: object, field: str) -> float:
+    """``value`` as a float when it is a finite number (not a numeric string), else NaN."""
+    try:
+        return float(validate_value(field, value, FiniteFloat))
+    except InvalidInput:
+        return math.nan
+
+
 def _checked(periods_per_year: float, risk_free: float) -> tuple[float, float]:
     """The parameters as floats; InvalidInput before SQL would fail on them less clearly."""
-    try:
-        ppy = float(periods_per_year)
-    except (TypeError, ValueError):
-        ppy = math.nan
-    if not (math.isfinite(ppy) and ppy > 0):
-        raise InvalidInput(f"periods_per_year: must be a finite number > 0, got {periods_per_year!r}",
-                           field="periods_per_year")
-    try:
-        rf = float(risk_free)
-    except (TypeError, ValueError):
-        rf = math.nan
+    ppy = _number(periods_per_year, "periods_per_year")
+    if not ppy > 0:
+        raise InvalidInput(f"periods_per_year: must be a finite number > 0, got "
+                           f"{shown(periods_per_year)}", field="periods_per_year")
+    rf = _number(risk_free, "risk_free")
     # (1 + rf) ** (1 / ppy) has no real value for rf <= -1.
-    if not (math.isfinite(rf) and rf > -1):
-        raise InvalidInput(f"risk_free: must be a finite annual rate > -1, got {risk_free!r}",
+    if not rf > -1:
+        raise InvalidInput(f"risk_free: must be a finite annual rate > -1, got {shown(risk_free)}",
                            field="risk_free")
     return ppy, rf
 
@@ -56,10 +60,14 @@ def stats_on(conn: Connection, run: IdLike | Record, model: IdLike | Record | No
              periods_per_year: float = 252, risk_free: float = 0.0) -> RunStats:
     """:func:`run_stats` on a connection you hold (e.g. inside a transaction)."""
     ppy, rf = _checked(periods_per_year, risk_free)
-    run_id = ref_id(run, field="run_id", table="runs")
-    model_id = None if model is None else ref_id(model, field="model_id", table="equity_curves")
-    return stats_repo.run_trading_stats(conn, run_id, model_id, periods_per_year=ppy,
-                                        risk_free=rf)
+    run_id = ref_id(run, field="run_id", table="runs", kind=Run)
+    model_id = (None if model is None
+                else ref_id(model, field="model_id", table="equity_curves", kind=Model))
+    stats = stats_repo.run_trading_stats(conn, run_id, model_id, periods_per_year=ppy,
+                                         risk_free=rf)
+    if model_id is not None and stats.points == 0:  # no series: is there such a model?
+        models.get(conn, model_id)
+    return stats
 
 
 def run_stats(db: Database, run: IdLike | Record, model: IdLike | Record | None = None,

@@ -101,6 +101,8 @@ select m.id as model_id, m.name, m.model_type,
 -- record: ModelAttention
 -- Models with no production version, a production version older than max_age_days,
 -- or a newer version whose metric beats production's (direction 'max' or 'min').
+-- Metrics are compared through jsonb_number_within: a value that is not a number
+-- double precision can hold compares as null, and no version's metrics fail the query.
 with prod as (
     select model_id, id, version, updated_at, metrics from model_versions where status = 'production'
 ), better as (
@@ -109,8 +111,8 @@ with prod as (
      where v.version > p.version and v.status <> 'archived'
        and (v.metrics ->> :metric) is not null and (p.metrics ->> :metric) is not null
        and case when :direction = 'min'
-                then (v.metrics ->> :metric)::float8 < (p.metrics ->> :metric)::float8
-                else (v.metrics ->> :metric)::float8 > (p.metrics ->> :metric)::float8 end
+                then jsonb_number_within(v.metrics -> :metric) < jsonb_number_within(p.metrics -> :metric)
+                else jsonb_number_within(v.metrics -> :metric) > jsonb_number_within(p.metrics -> :metric) end
      group by v.model_id
 )
 select m.id as model_id, m.name,

@@ -49,15 +49,38 @@ begin
 end
 $$;
 
--- True when every top-level value of a jsonb object is a JSON number.
--- (JSON has no NaN or Infinity, so a number here is always finite.) Strict mode:
--- lax mode would unwrap an array value and accept {"a": [1, 2]}.
+-- True when every top-level value of a jsonb object is a JSON number that double
+-- precision can hold. JSON has no NaN or Infinity, but it has 1e400 and 1e-400, which
+-- jsonb keeps as numeric: a view or query that reads the value as double precision
+-- would fail on it, for every row it scans. Strict mode: lax mode would unwrap an
+-- array value and accept {"a": [1, 2]}.
 create function jsonb_is_number_map(doc jsonb) returns boolean
 language sql immutable parallel safe
 as $$
     select jsonb_typeof(doc) = 'object'
-       and not jsonb_path_exists(doc, 'strict $.* ? (@.type() != "number")')
+       and not jsonb_path_exists(doc, 'strict $.* ? (@.type() != "number"
+                                                     || @.abs() > 1.7976931348623157e308
+                                                     || (@ != 0 && @.abs() < 2.5e-324))')
 $$;
+comment on function jsonb_is_number_map(jsonb) is
+    'True when doc is a JSON object whose values are all numbers within double precision''s range.';
+
+-- A JSON number as numeric when it is within +-bound (default: double precision's
+-- range), null for anything else. Views and queries read metrics through it before a
+-- cast, so a value beyond the cast (stored before jsonb_is_number_map bounded numbers,
+-- or with the check dropped) reads as null instead of failing the query for every row.
+-- A number too close to zero for double precision reads as 0.
+create function jsonb_number_within(value jsonb, bound numeric default 1.7976931348623157e308)
+returns numeric
+language sql immutable parallel safe
+as $$
+    select case when jsonb_typeof(value) <> 'number' then null
+                when abs(value::numeric) > bound then null
+                when abs(value::numeric) < 2.5e-324 then 0
+                else value::numeric end
+$$;
+comment on function jsonb_number_within(jsonb, numeric) is
+    'A JSON number as numeric when within +-bound (default: the range of double precision), else null: casts of metrics never fail.';
 
 -- Allowed status changes, one row per edge; triggers consult it, psql users can read it.
 create table status_transitions (

@@ -1,5 +1,6 @@
 -- run_summaries: one row per run, with its experiment's name, how long it took and the
--- metrics people look at first. For psql users; the library reads the tables.
+-- metrics people look at first. For psql users; the library reads the tables. Metrics
+-- are read through jsonb_number_within: a value double precision cannot hold is null.
 create view run_summaries as
 select r.id as run_id,
        r.experiment_id,
@@ -12,9 +13,9 @@ select r.id as run_id,
        r.end_time,
        r.end_time - r.start_time as duration,
        extract(epoch from r.end_time - r.start_time)::double precision as duration_s,
-       (r.summary_metrics ->> 'sharpe')::double precision as sharpe,
-       (r.summary_metrics ->> 'total_return')::double precision as total_return,
-       (r.summary_metrics ->> 'max_drawdown')::double precision as max_drawdown,
+       jsonb_number_within(r.summary_metrics -> 'sharpe')::double precision as sharpe,
+       jsonb_number_within(r.summary_metrics -> 'total_return')::double precision as total_return,
+       jsonb_number_within(r.summary_metrics -> 'max_drawdown')::double precision as max_drawdown,
        r.summary_metrics,
        r.tags,
        r.trial_count,

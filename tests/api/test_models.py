@@ -110,28 +110,51 @@ def test_save_model_name_reuse_adds_a_version(mdb: ResultsDB, exp: Experiment, r
 
 def test_save_model_wrong_type_on_reuse(mdb: ResultsDB, run: Run, counts: Counter) -> None:
     mdb.save_model(run, WEIGHTS, "dqn", name="dqn-btc")
-    before = counts_but_blobs(counts)
+    before = counts()
     with pytest.raises(InvalidInput) as err:
         mdb.save_model(run, b"other bytes", "ppo", name="dqn-btc")
     assert err.value.field == "model_type"
     assert "dqn" in str(err.value)
-    assert counts_but_blobs(counts) == before
+    assert counts() == before  # refused before the store: not even a blob row
+    assert not mdb.artifact_store.exists(hashlib.sha256(b"other bytes").hexdigest())
+
+
+def test_save_model_refuses_unknown_references_before_storing(mdb: ResultsDB, run: Run,
+                                                               counts: Counter) -> None:
+    before = counts()
+    data = b"bytes of a model whose references do not exist"
+    with pytest.raises(NotFound, match="runs"):
+        mdb.save_model(MISSING_ID, data, "dqn", name="orphan")
+    with pytest.raises(NotFound, match="configurations"):
+        mdb.save_model(run, data, "dqn", config=MISSING_ID, name="orphan")
+    assert counts() == before
+    assert not mdb.artifact_store.exists(hashlib.sha256(data).hexdigest())
 
 
 def test_save_model_failing_rows_leave_no_rows(mdb: ResultsDB, run: Run, counts: Counter,
-                                               conn: psycopg.Connection) -> None:
+                                               conn: psycopg.Connection,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import resultsdb.artifacts as artifacts
+
+    config = mdb.save_config(run, "c", "model", {})
     before = counts_but_blobs(counts)
     data = b"bytes of a model whose rows fail"
+    store_blob = artifacts.store_blob
+
+    def store_then_lose_the_config(*args: Any) -> Any:
+        ref = store_blob(*args)
+        conn.execute("delete from configurations where id = %s", (config.id,))
+        return ref
+
+    # The config goes between the check and the rows: the rows fail after the blob.
+    monkeypatch.setattr(artifacts, "store_blob", store_then_lose_the_config)
     with pytest.raises(ReferenceNotFound):
-        mdb.save_model(MISSING_ID, data, "dqn", name="orphan")
-    assert counts_but_blobs(counts) == before
+        mdb.save_model(run, data, "dqn", config=config, name="orphan")
+    assert counts_but_blobs(counts) == {**before, "configurations": before["configurations"] - 1}
     digest = hashlib.sha256(data).hexdigest()
     # The blob was stored first and is left unreferenced for gc; no row points at it.
     assert mdb.artifact_store.exists(digest)
     assert raw_one(conn, "select count(*) from model_artifacts where content_hash = %s", digest) == 0
-    with pytest.raises(ReferenceNotFound):
-        mdb.save_model(run, data, "dqn", config=MISSING_ID, name="orphan")
-    assert counts_but_blobs(counts) == before
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
@@ -142,14 +165,22 @@ def test_save_model_failing_rows_leave_no_rows(mdb: ResultsDB, run: Run, counts:
     ({"file_format": "Weird Format!"}, "file_format"),
     ({"artifact_type": "Big Weights"}, "artifact_type"),
     ({"name": "x" * 256}, "name"),
+    ({"model_type": "../dqn"}, "model_type"),
+    ({"file_format": "../../etc/passwd"}, "file_format"),
+    ({"metrics": {"sharpe": 10**400}}, "metrics"),
+    ({"description": "a\x00b"}, "description"),
+    ({"metadata": {"k": "a\udc80"}}, "metadata"),
+    ({"data": "/nonexistent/weights.bin"}, "data"),
+    ({"config": "not-an-id"}, "config"),
 ])
 def test_save_model_rejects(mdb: ResultsDB, run: Run, counts: Counter, kwargs: dict, field: str) -> None:
     args: dict[str, Any] = {"run": run, "data": WEIGHTS, "model_type": "dqn", "name": "m", **kwargs}
-    before = counts_but_blobs(counts)
+    before = counts()
     with pytest.raises(InvalidInput) as err:
         mdb.save_model(**args)
     assert err.value.field == field
-    assert counts_but_blobs(counts) == before
+    assert counts() == before  # every argument is checked before the store: no blob either
+    assert not mdb.artifact_store.exists(hashlib.sha256(WEIGHTS).hexdigest())
 
 
 def test_save_model_rejects_data_that_is_not_bytes(mdb: ResultsDB, run: Run, unchanged) -> None:
@@ -256,7 +287,8 @@ def test_list_and_latest_versions(rdb: ResultsDB, exp: Experiment, run: Run) -> 
 
 
 def test_version_history_of_a_missing_version(rdb: ResultsDB) -> None:
-    assert rdb.version_history(MISSING_ID) == []
+    with pytest.raises(NotFound, match="model_versions"):
+        rdb.version_history(MISSING_ID)
     with pytest.raises(InvalidInput):
         rdb.version_history("v1")
 

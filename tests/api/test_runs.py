@@ -178,6 +178,42 @@ def test_run_context_long_error_message_is_cut(rdb: ResultsDB, exp: Experiment) 
     assert len(rdb.get_run(run).error_message) == 10_000
 
 
+@pytest.mark.parametrize(("message", "stored"), [
+    ("bad\udc80byte", "bad\\udc80byte"),  # a byte os.fsdecode could not decode
+    ("nul\x00byte", "nul\\x00byte"),
+    ("both \x00 and \ud800", "both \\x00 and \\ud800"),
+], ids=["lone surrogate", "NUL", "both"])
+def test_run_context_stores_an_unstorable_message_and_raises_the_same_exception(
+        rdb: ResultsDB, exp: Experiment, conn: psycopg.Connection, message: str, stored: str) -> None:
+    raised = RuntimeError(message)
+    with pytest.raises(RuntimeError) as info, rdb.run(exp, "boom") as run:
+        raise raised
+    assert info.value is raised  # the caller's own exception, not one of ours ...
+    assert str(info.value) == message and not getattr(info.value, "__notes__", None)  # ... unchanged
+    row = conn.execute("select status, error_type, error_message from runs where id = %s",
+                       (run.id,)).fetchone()
+    assert row == ("failed", "RuntimeError", stored)
+
+
+def test_end_run_stores_an_unstorable_error_message(rdb: ResultsDB, run: Run) -> None:
+    ended = rdb.end_run(run, "failed", error=OSError("file caf\udce9.csv\x00"))
+    assert (ended.status, ended.error_type) == ("failed", "OSError")
+    assert ended.error_message == "file caf\\udce9.csv\\x00"
+
+
+def test_run_context_keeps_the_block_exception_when_ending_fails_unexpectedly(
+        rdb: ResultsDB, exp: Experiment, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise UnicodeEncodeError("utf-8", "x", 0, 1, "a failure that is not a ResultsDBError")
+
+    raised = ValueError("the block's own failure")
+    with pytest.raises(ValueError) as info, rdb.run(exp) as run:
+        monkeypatch.setattr(rdb, "end_run", broken)
+        raise raised
+    assert info.value is raised
+    assert any(f"could not mark run {run.id} failed" in note for note in info.value.__notes__)
+
+
 def test_run_context_ended_inside_the_block(rdb: ResultsDB, exp: Experiment) -> None:
     # Ending the run yourself inside the block is respected, not an error at exit.
     with rdb.run(exp) as run:
@@ -328,6 +364,15 @@ def test_runs_rejects_bad_arguments(rdb: ResultsDB, varied: dict[str, Run], kwar
 def test_runs_unknown_experiment(rdb: ResultsDB) -> None:
     with pytest.raises(NotFound):
         rdb.runs("no such experiment")
+    with pytest.raises(NotFound, match="experiments"):
+        rdb.runs(MISSING_ID)
+    with pytest.raises(NotFound, match="runs"):
+        rdb.runs(parent=MISSING_ID)
+
+
+def test_runs_of_an_experiment_without_runs_is_an_empty_page(rdb: ResultsDB) -> None:
+    empty = rdb.start_experiment("empty")
+    assert rdb.runs(empty).items == []
 
 
 @pytest.mark.parametrize("order_by", RUN_SORT_KEYS)

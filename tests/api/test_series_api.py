@@ -79,7 +79,9 @@ def test_overfitting_of_a_search_through_the_api(rdb: ResultsDB, exp: Experiment
     cv = rdb.pbo(search, n_blocks=4)
     assert cv == pbo(rdb.db, search.id, n_blocks=4) and 0.0 <= cv.pbo <= 1.0
     with pytest.raises(NotFound):
-        rdb.pbo(exp)  # an experiment's id is no run's
+        rdb.pbo(exp.id)  # an experiment's id is no run's
+    with pytest.raises(InvalidInput, match="expected a Run"):
+        rdb.pbo(exp)  # and an Experiment is refused by its type, before any lookup
     with pytest.raises(InvalidInput) as err:
         rdb.deflated_sharpe("search-7")
     assert err.value.field == "search_run"

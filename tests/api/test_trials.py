@@ -144,7 +144,9 @@ def test_trials_records(rdb: ResultsDB, exp: Experiment, run: Run) -> None:
     got = rdb.trials(run)
     assert [t.trial_number for t in got] == [1, 2, 3]
     assert [t.status for t in got] == ["running", "completed", "running"]
-    assert rdb.trials(MISSING_ID) == []
+    assert rdb.trials(rdb.start_run(exp, "no trials")) == []
+    with pytest.raises(NotFound, match="runs"):
+        rdb.trials(MISSING_ID)
     with pytest.raises(InvalidInput):
         rdb.trials("nope")
 

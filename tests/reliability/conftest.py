@@ -58,6 +58,15 @@ def table_state(conn: psycopg.Connection[Any]) -> State:
 
 
 @pytest.fixture
+def world(db_url: str, tmp_path: Path) -> Iterator[Any]:
+    """One of everything (tests/reliability/_world.py), for the bad-input catalogues."""
+    from tests.reliability._world import make_world
+
+    with make_world(db_url, tmp_path) as built:
+        yield built
+
+
+@pytest.fixture
 def snapshot(db_url: str) -> Iterator[Callable[[], State]]:
     """``snapshot()``: the table state of the test's database, now."""
     with psycopg.connect(db_url, autocommit=True) as conn:

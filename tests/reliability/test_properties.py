@@ -14,12 +14,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resultsdb import series
 from resultsdb.api import ResultsDB
+from resultsdb.errors import InvalidInput
+from resultsdb.fields import DOUBLE_MAX
 from resultsdb.stats import trading
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -106,6 +109,70 @@ def test_configs_round_trip(rdb: ResultsDB, exp: Any, name: str, config_type: st
     made = rdb.save_config(run, unique(name), config_type, params)
     back = rdb.get_config(made.id)
     assert back == made and back.parameters == params and back.version == 1
+
+
+# Any text at all: lone surrogates (category Cs) and NUL included, and often one of them
+# spliced into otherwise ordinary text.
+any_text = st.text(st.characters(blacklist_categories=()), max_size=30)
+hostile_text = any_text | st.builds(lambda a, bad, b: a + bad + b, any_text,
+                                    st.sampled_from(["\x00", "\ud800", "\udc80", "\udfff"]),
+                                    any_text)
+
+
+def _storable(value: str) -> bool:
+    return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+
+
+@SETTINGS
+@given(value=hostile_text, where=st.sampled_from(["name", "description", "tag key", "tag value",
+                                                 "parameter", "metric key"]))
+def test_any_text_is_refused_naming_its_field_or_stored_exactly(
+        rdb: ResultsDB, exp: Any, snapshot: Any, value: str, where: str) -> None:
+    """Text is stored exactly as given, or - holding NUL or a lone surrogate, which
+    PostgreSQL text cannot - refused with InvalidInput naming the field, writing nothing."""
+    run = rdb.start_run(exp, "text")
+    field, call, read = {
+        "name": ("name", lambda: rdb.start_experiment(unique(value)),
+                 lambda made: made.name[:made.name.rindex("#")]),
+        "description": ("description", lambda: rdb.start_experiment(unique("d"), value),
+                        lambda made: made.description),
+        "tag key": ("tags", lambda: rdb.start_experiment(unique("k"), tags={value: 1}),
+                    lambda made: next(iter(made.tags))),
+        "tag value": ("tags", lambda: rdb.start_experiment(unique("v"), tags={"k": value}),
+                      lambda made: made.tags["k"]),
+        "parameter": ("parameters", lambda: rdb.save_config(run, "p", "model", {"opt": [value]}),
+                      lambda made: made.parameters["opt"][0]),
+        "metric key": ("metrics", lambda: rdb.log_summary_metrics(run, {value: 1.0}),
+                       lambda made: next(iter(made.summary_metrics))),
+    }[where]
+    if _storable(value):
+        assert read(call()) == value
+        return
+    before = snapshot()
+    with pytest.raises(InvalidInput) as err:
+        call()
+    assert err.value.field == field and ("NUL" in str(err.value) or "surrogate" in str(err.value))
+    assert snapshot() == before
+
+
+@SETTINGS
+@given(number=st.integers(-(10**400), 10**400)
+       | st.integers(DOUBLE_MAX - 10**293, DOUBLE_MAX + 10**293)
+       | st.integers(-DOUBLE_MAX - 10**293, -DOUBLE_MAX + 10**293))
+def test_any_integer_metric_is_refused_or_read_by_the_views_as_its_double(
+        rdb: ResultsDB, exp: Any, db_url: str, number: int) -> None:
+    """An integer metric double precision cannot hold is refused naming the field; any
+    other is stored, and the run_summaries view reads it as Python's float() of it."""
+    run = rdb.start_run(exp, "n")
+    if abs(number) > DOUBLE_MAX:
+        with pytest.raises(InvalidInput, match=r"metrics.*double precision"):
+            rdb.log_summary_metrics(run, {"sharpe": number})
+        return
+    assert rdb.log_summary_metrics(run, {"sharpe": number}).summary_metrics == {"sharpe": number}
+    with psycopg.connect(db_url) as conn:
+        read = conn.execute("select sharpe from run_summaries where run_id = %s",
+                            (run.id,)).fetchone()
+    assert read == (float(number),)
 
 
 @pytest.mark.xfail(strict=True, reason="jsonb prints 5.5e16 as 55000000000000000: "
