@@ -63,7 +63,13 @@ db-start: install
 db-stop: install
 	$(BIN)/resultsdb db-stop
 
-clean:                ## stop the embedded servers and remove the venv and data folder
-	-[ -x $(BIN)/resultsdb ] && $(BIN)/resultsdb db-stop
-	-[ -x $(BIN)/resultsdb ] && RESULTSDB_DATA_DIR=.resultsdb/test $(BIN)/resultsdb db-stop
-	rm -rf $(VENV) .resultsdb .pytest_cache .ruff_cache .mypy_cache dist build
+# `resultsdb clean` asks before it removes the data folder (all the embedded data): make
+# clean YES=1 passes --yes. Declined, make stops there and the venv stays.
+clean:                ## stop the embedded servers, remove .resultsdb (asks; YES=1 does not), the venv, caches
+	@if [ -x $(BIN)/resultsdb ]; then \
+	    RESULTSDB_DATA_DIR=.resultsdb $(BIN)/resultsdb clean $(if $(filter 1,$(YES)),--yes); \
+	elif [ -d .resultsdb ]; then \
+	    echo "make clean: no $(BIN)/resultsdb to stop the embedded servers of .resultsdb with;" \
+	         "run make install first (or stop them and remove .resultsdb by hand)" >&2; exit 1; \
+	fi
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache dist build

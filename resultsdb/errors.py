@@ -22,6 +22,18 @@ class InvalidInput(ResultsDBError, ValueError):
         self.table = table
 
 
+class Ambiguous(InvalidInput):
+    """A reference (a short id, a name) matches several rows; ``candidates`` lists them.
+
+    Nothing was read or written with it: give more of the id, or a name that is unique.
+    """
+
+    def __init__(self, message: str, *, candidates: tuple[object, ...], field: str | None = None,
+                 table: str | None = None) -> None:
+        super().__init__(message, field=field, table=table)
+        self.candidates = candidates
+
+
 class InvalidSeriesRow(InvalidInput):
     """A bulk series write was refused: ``field`` is the column, ``row`` the first bad row.
 

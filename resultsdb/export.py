@@ -17,7 +17,8 @@ import pandas as pd
 
 from resultsdb import series
 from resultsdb.api import ResultsDB
-from resultsdb.errors import InvalidInput
+from resultsdb.errors import InvalidInput, NotFound
+from resultsdb.records import Progress
 
 What = Literal["runs", "trials", "equity", "trades"]
 Format = Literal["csv", "json", "parquet"]
@@ -34,9 +35,10 @@ class ExportResult:
     columns: int
 
 
-def runs_frame(rdb: ResultsDB, experiment: Any = None) -> pd.DataFrame:
+def runs_frame(rdb: ResultsDB, experiment: Any = None, *,
+               progress: Progress | None = None) -> pd.DataFrame:
     """Every run (of ``experiment`` if given), oldest first: one row per run, summary
-    metrics as ``metric_<key>`` columns."""
+    metrics as ``metric_<key>`` columns. ``progress(rows, None)`` after each page."""
     rows: list[dict[str, Any]] = []
     cursor = None
     while True:
@@ -45,25 +47,49 @@ def runs_frame(rdb: ResultsDB, experiment: Any = None) -> pd.DataFrame:
             row = r.model_dump(exclude={"summary_metrics"})
             row.update({f"metric_{k}": v for k, v in r.summary_metrics.items()})
             rows.append(row)
+        if progress is not None:
+            progress(len(rows), None)
         cursor = page.next_cursor
         if cursor is None:
             return pd.DataFrame(rows)
 
 
-def frame(rdb: ResultsDB, what: str, *, experiment: Any = None, run: Any = None) -> pd.DataFrame:
-    """The DataFrame an export of ``what`` writes; trials, equity and trades need ``run``."""
+# What a run's trials, equity or trades export finds missing, and where it is stored.
+_NONE = {"trials": ("hyperparameter_results", "no trials"),
+         "equity": ("equity_curves", "no equity curve"), "trades": ("trade_logs", "no trades")}
+
+
+def frame(rdb: ResultsDB, what: str, *, experiment: Any = None, run: Any = None,
+          progress: Progress | None = None) -> pd.DataFrame:
+    """The DataFrame an export of ``what`` writes; trials, equity and trades need ``run``.
+
+    A run with none of ``what`` is NotFound saying so (for a trial's backtest run, naming
+    the search run whose trials they are), not an empty file."""
     if what not in WHATS:
         raise InvalidInput(f"what: must be one of {', '.join(WHATS)}, got {what!r}", field="what")
     if what == "runs":
-        return runs_frame(rdb, experiment)
+        return runs_frame(rdb, experiment, progress=progress)
     if run is None:
         raise InvalidInput(f"run: exporting {what} needs a run (--run)", field="run")
+    if progress is not None:
+        progress(0, None)
+    record = rdb.get_run(run)  # NotFound for a missing run, not an empty file
     if what == "trials":
-        return rdb.trials_frame(run)
-    run_id = rdb.get_run(run).id  # NotFound for a missing run, not an empty file
-    if what == "equity":
-        return series.read_equity(rdb.db, run_id)
-    return series.read_trades(rdb.db, run_id)
+        data = rdb.trials_frame(record.id)
+    elif what == "equity":
+        data = series.read_equity(rdb.db, record.id)
+    else:
+        data = series.read_trades(rdb.db, record.id)
+    if data.empty:
+        table, none = _NONE[what]
+        hint = ""
+        if what == "trials":
+            hint = (f"; trials are stored with the search run, here {record.parent_run_id}"
+                    if record.parent_run_id else
+                    "; trials are stored with a search run (run_type hyperparameter_tuning)")
+        raise NotFound(f"{table}: run {record.id} ({record.name or 'unnamed'}) has {none}{hint}",
+                       table=table, key={"run_id": record.id})
+    return data
 
 
 def _portable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,14 +125,18 @@ def write_frame(data: pd.DataFrame, path: str | Path, fmt: str) -> Path:
 
 
 def export(rdb: ResultsDB, what: str, path: str | Path, fmt: str = "csv", *,
-           experiment: Any = None, run: Any = None) -> ExportResult:
-    """Write runs, a run's trials, equity curve or trades to a file.
+           experiment: Any = None, run: Any = None,
+           progress: Progress | None = None) -> ExportResult:
+    """Write runs, a run's trials, equity curve or trades to a file. ``progress(rows,
+    total)`` hears of rows read (total None until known) and, at the end, of all written.
 
     Example: ``export(rdb, "equity", "curve.parquet", "parquet", run=run_id)``
     """
     if fmt not in FORMATS:  # before reading anything
         raise InvalidInput(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}",
                            field="format")
-    data = frame(rdb, what, experiment=experiment, run=run)
+    data = frame(rdb, what, experiment=experiment, run=run, progress=progress)
     target = write_frame(data, path, fmt)
+    if progress is not None:
+        progress(len(data), len(data))
     return ExportResult(what, fmt, target, len(data), len(data.columns))

@@ -157,6 +157,14 @@ def rollback(db: Database, *, steps: int = 1, directory: Path | None = None,
         return [m.id for m in targets]
 
 
+def rollback_targets(db: Database, *, steps: int = 1, directory: Path | None = None) -> list[str]:
+    """The ids :func:`rollback` with these ``steps`` would roll back, last applied first."""
+    if steps < 1:
+        raise MigrationError(f"steps: must be >= 1, got {steps}")
+    with _mapped_errors(db, "rollback"), _backend(db) as backend:
+        return [m.id for m in backend.to_rollback(_migrations(directory))[:steps]]
+
+
 def status(db: Database, *, directory: Path | None = None) -> list[MigrationState]:
     """Every known migration, in order, with whether and when it was applied."""
     with _mapped_errors(db, "status"), _backend(db) as backend:

@@ -16,7 +16,7 @@ import psycopg
 from resultsdb import records as r
 from resultsdb.registry import BoundQueries
 
-SIGNATURE = "a4d2d19a428374f2"
+SIGNATURE = "e92b1c77ea44cf68"
 
 
 class Queries(BoundQueries):
@@ -190,11 +190,13 @@ class Queries(BoundQueries):
             {"experiment_id": experiment_id, "after": after, "limit": limit},
         )
 
-    def kind_of_id(self, *, id: Any) -> str | None:
-        """Which table holds a row with id :id: experiment, run, model or version (null when none
-        does). Ids are UUIDv7, unique across tables in practice. (browse.sql:28)
+    def metric_keys_of_experiment(self, *, experiment_id: Any) -> list[r.MetricKey]:
+        """The summary metrics the runs of experiment :experiment_id have, by name: what a leaderboard
+        can rank by (run_metrics_rank_idx leads with experiment_id and key). (browse.sql:28)
         """
-        return self._scalar_or_none("kind_of_id", str, {"id": id})
+        return self._many(
+            "metric_keys_of_experiment", r.MetricKey, {"experiment_id": experiment_id},
+        )
 
     # -- catalog.sql -----------------------------------------------------------------------------
 
@@ -624,6 +626,45 @@ class Queries(BoundQueries):
         them (the store keeps one copy per content hash). (ops.sql:85)
         """
         return self._one("artifact_usage", r.ArtifactUsage, {})
+
+    # -- refs.sql --------------------------------------------------------------------------------
+
+    def refs_in_id_range(self, *, kinds: Any, low: Any, high: Any, limit: int) -> list[r.RefMatch]:
+        """Experiments, runs, models and model versions (those whose kind is in :kinds) with an id from
+        :low to :high. An id prefix pads to that range with 0s and fs, a whole id is a range of one:
+        each branch is a range scan of its primary key (id::text like '01a2%' would read every row).
+        At most :limit per kind: enough to list the candidates. (refs.sql:5)
+        """
+        return self._many(
+            "refs_in_id_range", r.RefMatch, {"kinds": kinds, "low": low, "high": high},
+            literals={"limit": limit},
+        )
+
+    def refs_named(self, *, kinds: Any, name: Any) -> list[r.RefMatch]:
+        """The live experiment and the model called :name, of those kinds in :kinds (both names are
+        unique: experiments_name_live_key, models_name_key). (refs.sql:41)
+        """
+        return self._many("refs_named", r.RefMatch, {"kinds": kinds, "name": name})
+
+    def runs_named(self, *, experiment_id: Any, name: Any, limit: int) -> list[r.RefMatch]:
+        """The runs of experiment :experiment_id called :name, oldest first (run names need not be
+        unique: several rows are listed as candidates). (refs.sql:54)
+        """
+        return self._many(
+            "runs_named", r.RefMatch, {"experiment_id": experiment_id, "name": name},
+            literals={"limit": limit},
+        )
+
+    def versions_of_model_matching(
+        self, *, model_id: Any, version: Any, status: Any, limit: int,
+    ) -> list[r.RefMatch]:
+        """Versions of model :model_id, newest first: number :version when it is not null, only those
+        with status :status when it is not null. (refs.sql:67)
+        """
+        return self._many(
+            "versions_of_model_matching", r.RefMatch,
+            {"model_id": model_id, "version": version, "status": status}, literals={"limit": limit},
+        )
 
     # -- roles.sql -------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ frozen, and every datetime is timezone-aware and normalised to UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -28,6 +29,9 @@ TrialStatus = Literal["running", "completed", "pruned", "failed"]
 TradeAction = Literal["buy", "sell", "short", "cover"]
 SeriesKind = Literal["equity", "trades"]
 SeriesTable = Literal["equity_curves", "trade_logs"]
+# What a long call (archive, restore, export, report) tells its caller as it goes:
+# ``progress(done, total)``, total None while unknown. The library draws nothing itself.
+Progress = Callable[[int, int | None], None]
 
 
 class Record(BaseModel):
@@ -479,3 +483,26 @@ class ModelListing(Record):
 
 
 RECORD_TYPES.update({cls.__name__: cls for cls in (ModelListing,)})
+
+
+# -- what a name or an id given on the command line refers to (sql/queries/refs.sql) ------
+
+RefKind = Literal["experiment", "run", "model", "version"]
+
+
+class RefMatch(Record):
+    """A row a reference names: its kind, its id, and a label a person recognises
+    (``experiment/run-name`` for a run, ``model:3 (production)`` for a version)."""
+
+    kind: RefKind
+    id: UUID
+    label: str
+
+
+class MetricKey(Record):
+    """A summary metric some run of an experiment has."""
+
+    key: str
+
+
+RECORD_TYPES.update({cls.__name__: cls for cls in (RefMatch, MetricKey)})

@@ -30,7 +30,7 @@ from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 from resultsdb import series
 from resultsdb.api import ResultsDB
 from resultsdb.errors import InvalidInput
-from resultsdb.records import Run, RunStats
+from resultsdb.records import Progress, Run, RunStats
 from resultsdb.stats import trading
 
 # (key, label, how to show it) for the statistics table, in reading order.
@@ -254,8 +254,10 @@ def comparison_report(rdb: ResultsDB, runs: Sequence[Any], out_dir: str | Path, 
 
 
 def write_reports(rdb: ResultsDB, runs: Sequence[Any], out_dir: str | Path, *,
-                  periods_per_year: float = 252) -> ReportResult:
+                  periods_per_year: float = 252, progress: Progress | None = None
+                  ) -> ReportResult:
     """A page per run into ``out_dir`` (created), and a comparison page for two or more runs.
+    ``progress(pages, total)``, if given, hears of each page written.
 
     Example: ``write_reports(rdb, [best.trial_run_id], "reports/")``
     """
@@ -265,14 +267,21 @@ def write_reports(rdb: ResultsDB, runs: Sequence[Any], out_dir: str | Path, *,
     out.mkdir(parents=True, exist_ok=True)
     result = ReportResult(out)
     links: dict[Any, str] = {}
+    total = len(runs) + (1 if len(runs) > 1 else 0)
     for run in runs:
+        if progress is not None:
+            progress(len(result.pages), total)
         page, image = run_report(rdb, run, out, periods_per_year=periods_per_year)
         result.pages.append(page)
         result.images.append(image)
         links[rdb.get_run(run).id] = page.name
     if len(runs) > 1:
+        if progress is not None:
+            progress(len(result.pages), total)
         result.comparison = comparison_report(rdb, runs, out, periods_per_year=periods_per_year,
                                               links=links)
         result.pages.append(result.comparison)
         result.images.append(out / "compare.png")
+    if progress is not None:
+        progress(len(result.pages), total)
     return result

@@ -202,7 +202,7 @@ def test_lineage_and_bad_ids(seeded: Seeded) -> None:
     code, out, _ = invoke(seeded, "lineage", seeded.version_id)
     assert code == 0 and EXPERIMENT in out and "artifacts" in out
     code, _, err = invoke(seeded, "lineage", "not-a-uuid")
-    assert_one_line_error(code, err, 4, "version")
+    assert_one_line_error(code, err, 3, "no model version matches 'not-a-uuid'")
     code, _, err = invoke(seeded, "lineage", str(uuid.uuid4()))
     assert_one_line_error(code, err, 3, "")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -12,12 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from resultsdb import errors
-from resultsdb.cli._app import _plain, app, emit, err, run, state
+from resultsdb.cli._app import Group, _plain, app, emit, err, optional_id, progress, ref_id, run, state
 
 # -- browsing: ls, show, leaderboard, compare, lineage, export, report ---------------
 
 
-ls_app = typer.Typer(help="List experiments, runs, models or trials.", no_args_is_help=True)
+ls_app = typer.Typer(help="List experiments, runs, models or trials.", no_args_is_help=True,
+                     cls=Group, rich_markup_mode=None)
 app.add_typer(ls_app, name="ls")
 
 Limit = Annotated[int, typer.Option(min=1, max=10_000, help="Rows per page.")]
@@ -52,15 +52,11 @@ def _when(value: Any) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
 
 
-def _num(value: Any) -> Any:
-    return round(value, 4) if isinstance(value, float) else value
-
-
 def _run_row(r: Any) -> dict[str, Any]:
     m = r.summary_metrics
     return {"id": r.id, "name": r.name, "type": r.run_type, "status": r.status,
             "started": _when(r.start_time), "ended": _when(r.end_time),
-            "sharpe": _num(m.get("sharpe")), "trials": r.trial_count or ""}
+            "sharpe": m.get("sharpe"), "trials": r.trial_count or ""}
 
 
 @ls_app.command("experiments")
@@ -70,7 +66,9 @@ def ls_experiments_cmd(
 ) -> None:
     """Experiments, oldest first.
 
-    Example: resultsdb ls experiments --status active --tag strategy=ma_crossover
+    \b
+    Example:
+      resultsdb ls experiments --status active --tag strategy=ma_crossover --json
     """
     from resultsdb import browse
 
@@ -79,29 +77,34 @@ def ls_experiments_cmd(
             page = rdb.experiments(status=status, tags=browse.parse_tags(tag), limit=limit,
                                    cursor=cursor)
         _emit_page(page, lambda e: {"id": e.id, "name": e.name, "status": e.status,
-                                    "tags": json.dumps(e.tags), "created": _when(e.created_at)},
+                                    "tags": e.tags, "created": _when(e.created_at)},
                    "experiments")
     run(go)
 
 
 @ls_app.command("runs")
 def ls_runs_cmd(
-    experiment: Annotated[str | None, typer.Option(help="Experiment name or id.")] = None,
+    experiment: Annotated[str | None, typer.Option(
+        help="Experiment: name, id or unique id prefix.")] = None,
     status: Annotated[str | None, typer.Option(
         help="scheduled, running, completed, failed or killed.")] = None,
     run_type: Annotated[str | None, typer.Option(help="training, backtest, ...")] = None,
-    parent: Annotated[str | None, typer.Option(help="Only child runs of this run id.")] = None,
+    parent: Annotated[str | None, typer.Option(
+        help="Only child runs of this run: id, unique id prefix or experiment/run-name.")] = None,
     tag: Tags = None, limit: Limit = 50, cursor: Cursor = None,
 ) -> None:
     """Runs, oldest first.
 
-    Example: resultsdb ls runs --experiment "demo: ma-crossover" --run-type backtest --limit 20
+    \b
+    Example:
+      resultsdb ls runs --experiment seed-momentum --run-type backtest --limit 20
     """
     from resultsdb import browse
 
     def go() -> None:
         with _results() as rdb:
-            page = rdb.runs(experiment, status=status, run_type=run_type, parent=parent,
+            page = rdb.runs(optional_id(rdb.db, experiment, "experiment"), status=status,
+                            run_type=run_type, parent=optional_id(rdb.db, parent, "run"),
                             tags=browse.parse_tags(tag), limit=limit, cursor=cursor)
         _emit_page(page, _run_row, "runs")
     run(go)
@@ -110,18 +113,21 @@ def ls_runs_cmd(
 @ls_app.command("models")
 def ls_models_cmd(
     experiment: Annotated[str | None, typer.Option(
-        help="Only models first produced in this experiment (name or id).")] = None,
+        help="Only models first produced in this experiment (name, id or id prefix).")] = None,
     limit: Limit = 50, cursor: Cursor = None,
 ) -> None:
     """Models with their latest and production versions.
 
-    Example: resultsdb ls models --json
+    \b
+    Example:
+      resultsdb ls models --json
     """
     from resultsdb import browse
 
     def go() -> None:
         with _results() as rdb:
-            page = browse.models(rdb, experiment=experiment, limit=limit, cursor=cursor)
+            page = browse.models(rdb, experiment=optional_id(rdb.db, experiment, "experiment"),
+                                 limit=limit, cursor=cursor)
         _emit_page(page, lambda m: {"id": m.id, "name": m.name, "type": m.model_type,
                                     "versions": m.version_count, "latest": m.latest_version,
                                     "production": m.production_version,
@@ -131,25 +137,29 @@ def ls_models_cmd(
 
 @ls_app.command("trials")
 def ls_trials_cmd(
-    run_id: Annotated[str | None, typer.Option("--run", help="The search run (required).")] = None,
+    run_ref: Annotated[str | None, typer.Option(
+        "--run", help="The search run (required): id, id prefix or experiment/run-name.")] = None,
     status: Annotated[str | None, typer.Option(
         help="running, completed, pruned or failed.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, max=10_000, help="At most this many.")] = None,
 ) -> None:
     """A search run's trials in number order.
 
-    Example: resultsdb ls trials --run 0190f3c2-7c1e-7000-8000-000000000001 --status completed
+    \b
+    Example:
+      resultsdb ls trials --run "seed-momentum/search lr/gamma" --status completed
     """
     from resultsdb import browse
 
     def go() -> None:
-        if run_id is None:
+        if run_ref is None:
             raise errors.InvalidInput("ls trials: --run is required", field="run")
         with _results() as rdb:
+            run_id = ref_id(rdb.db, run_ref, "run")
             rows = browse.trials(rdb, run_id, status=status, limit=limit)  # type: ignore[arg-type]
         emit(rows if _machine() else [
-            {"number": t.trial_number, "status": t.status, "value": _num(t.objective_value),
-             "parameters": json.dumps(t.parameters), "trial_run": t.trial_run_id or "",
+            {"number": t.trial_number, "status": t.status, "value": t.objective_value,
+             "parameters": t.parameters, "trial_run": t.trial_run_id or "",
              "finished": _when(t.finished_at)} for t in rows], title=f"trials of run {run_id}")
     run(go)
 
@@ -157,11 +167,14 @@ def ls_trials_cmd(
 @app.command("show")
 def show_cmd(
     ident: Annotated[str, typer.Argument(
-        metavar="ID", help="Id of an experiment, run, model or model version; or a name.")],
+        metavar="REF", help="An id, a unique id prefix, or a name: experiment, model, "
+        "experiment/run-name, model@production, model:3.")],
 ) -> None:
     """Details of an experiment, run, model or model version, by id or name.
 
-    Example: resultsdb show ma-crossover-synth
+    \b
+    Example:
+      resultsdb show seed-momentum-dqn@production
     """
     from resultsdb import browse
 
@@ -184,21 +197,26 @@ def show_cmd(
 
 @app.command("leaderboard")
 def leaderboard_cmd(
-    experiment: Annotated[str, typer.Argument(help="Experiment name or id.")],
+    experiment: Annotated[str, typer.Argument(help="Experiment: name, id or unique id prefix.")],
     metric: Annotated[str, typer.Option(help="summary_metrics key to rank by.")] = "sharpe",
     lowest: Annotated[bool, typer.Option("--min", help="Lowest first (e.g. max_drawdown).")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many runs.")] = 10,
 ) -> None:
     """An experiment's completed runs ranked by a summary metric.
 
-    Example: resultsdb leaderboard "demo: ma-crossover" --metric sharpe --limit 5
+    \b
+    Example:
+      resultsdb leaderboard "demo: ma-crossover" --metric sharpe --limit 5
     """
+    from resultsdb import browse
+
     def go() -> None:
         with _results() as rdb:
-            rows = rdb.leaderboard(experiment, metric, "min" if lowest else "max", limit)
+            rows = browse.leaderboard(rdb, ref_id(rdb.db, experiment, "experiment"), metric,
+                                      "min" if lowest else "max", limit)
         emit(rows if _machine() else [
-            {"rank": r.rank, "run_id": r.run_id, "name": r.name, metric: _num(r.value),
-             **{k: _num(r.summary_metrics.get(k)) for k in ("cagr", "max_drawdown")
+            {"rank": r.rank, "run_id": r.run_id, "name": r.name, metric: r.value,
+             **{k: r.summary_metrics.get(k) for k in ("cagr", "max_drawdown")
                 if k != metric and k in r.summary_metrics}} for r in rows],
              title=f"leaderboard: {experiment} by {metric} ({'lowest' if lowest else 'highest'} first)")
     run(go)
@@ -206,39 +224,47 @@ def leaderboard_cmd(
 
 @app.command("compare")
 def compare_cmd(
-    runs: Annotated[list[str], typer.Argument(metavar="RUN...", help="Run ids.")],
+    runs: Annotated[list[str], typer.Argument(
+        metavar="RUN", help="Runs: ids, unique id prefixes or experiment/run-name.")],
 ) -> None:
     """Runs side by side: summary metrics and configuration parameters.
 
-    Example: resultsdb compare 0190f3c2-...-0001 0190f3c2-...-0002
+    \b
+    Example:
+      resultsdb compare "seed-momentum/train dqn v3" "seed-momentum/backtest 2024-01"
     """
     def go() -> None:
         with _results() as rdb:
+            ids = [ref_id(rdb.db, r, "run") for r in runs]
             if _machine():
-                emit(rdb.compare_runs(runs))
+                emit(rdb.compare_runs(ids))
                 return
-            frame = rdb.compare_frame(runs)
+            frame = rdb.compare_frame(ids)
         labels = [str(n) if n else str(i) for i, n in zip(frame.index, frame["name"], strict=True)]
         if len(set(labels)) != len(labels):
             labels = [str(i) for i in frame.index]
         wide = frame.drop(columns=["name"]).T
         wide.columns = labels
-        emit([{"field": f, **{c: _num(v) for c, v in row.items()}} for f, row in wide.iterrows()],
+        emit([{"field": f, **dict(row.items())} for f, row in wide.iterrows()],
              title=f"{len(labels)} runs")
     run(go)
 
 
 @app.command("lineage")
 def lineage_cmd(
-    version: Annotated[str, typer.Argument(metavar="VERSION_ID", help="Model version id.")],
+    version: Annotated[str, typer.Argument(
+        metavar="VERSION", help="Model version: id, id prefix, model@production, model:3, or a "
+        "model (its production version, else its latest).")],
 ) -> None:
     """Where a model version came from: experiment, run, configurations, data, commit, artifacts.
 
-    Example: resultsdb lineage 0190f3c2-7c1e-7000-8000-000000000001
+    \b
+    Example:
+      resultsdb lineage seed-momentum-dqn
     """
     def go() -> None:
         with _results() as rdb:
-            lin = rdb.lineage(version)
+            lin = rdb.lineage(ref_id(rdb.db, version, "version"))
         if _machine():
             emit(lin)
             return
@@ -246,9 +272,9 @@ def lineage_cmd(
               "version": f"v{lin.version.version} {lin.version.status}",
               "commit": lin.version.commit_hash, "run": f"{lin.run.id} {lin.run.name or ''}",
               "experiment": f"{lin.experiment.name} ({lin.experiment.id})",
-              "metrics": json.dumps(lin.version.metrics)}, title=f"lineage of {lin.version.id}")
+              "metrics": lin.version.metrics}, title=f"lineage of {lin.version.id}")
         emit([{"id": c.id, "name": c.name, "version": c.version,
-               "parameters": json.dumps(c.parameters)} for c in lin.configurations],
+               "parameters": c.parameters} for c in lin.configurations],
              title="configurations (root first)")
         emit([{"id": s.id, "source": s.data_source, "from": _when(s.start_date), "to": _when(s.end_date)}
               for s in lin.snapshots], title="data snapshots")
@@ -262,26 +288,34 @@ def export_cmd(
     what: Annotated[str, typer.Argument(metavar="{runs,trials,equity,trades}", help="What to export.")],
     out_path: Annotated[Path, typer.Option("--out", help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="csv, json or parquet.")] = "csv",
-    experiment: Annotated[str | None, typer.Option(help="runs: only this experiment's.")] = None,
-    run_id: Annotated[str | None, typer.Option(
-        "--run", help="trials, equity, trades: of this run (required for them).")] = None,
+    experiment: Annotated[str | None, typer.Option(
+        help="runs: only this experiment's (name, id or id prefix).")] = None,
+    run_ref: Annotated[str | None, typer.Option(
+        "--run", help="trials, equity, trades: of this run (required for them): id, id prefix "
+        "or experiment/run-name.")] = None,
 ) -> None:
     """Write runs, a run's trials, equity curve or trades to CSV, JSON or Parquet.
 
-    Example: resultsdb export trades --run 0190f3c2-7c1e-7000-8000-000000000001 --format json --out t.json
+    \b
+    Example:
+      resultsdb export equity --run "seed-momentum/backtest 2024-01" --format json --out e.json
     """
     from resultsdb import export
 
     def go() -> None:
-        with _results() as rdb:
-            result = export.export(rdb, what, out_path, fmt, experiment=experiment, run=run_id)
+        with _results() as rdb, progress(f"exporting {what}") as bar:
+            result = export.export(
+                rdb, what, out_path, fmt,
+                experiment=optional_id(rdb.db, experiment, "experiment"),
+                run=optional_id(rdb.db, run_ref, "run"), progress=bar)
         emit(asdict(result), title="exported")
     run(go)
 
 
 @app.command("report")
 def report_cmd(
-    runs: Annotated[list[str], typer.Argument(metavar="RUN...", help="Run ids.")],
+    runs: Annotated[list[str], typer.Argument(
+        metavar="RUN", help="Runs: ids, unique id prefixes or experiment/run-name.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the pages and images.")
                        ] = Path("reports"),
     periods_per_year: Annotated[float, typer.Option(
@@ -289,12 +323,15 @@ def report_cmd(
 ) -> None:
     """Equity, benchmark and drawdown PNG plus an HTML page per run; a comparison page for several.
 
-    Example: resultsdb report RUN_A RUN_B --out reports/
+    \b
+    Example:
+      resultsdb report "seed-momentum/backtest 2024-01" --out reports/
     """
     from resultsdb import report
 
     def go() -> None:
-        with _results() as rdb:
-            result = report.write_reports(rdb, runs, out_dir, periods_per_year=periods_per_year)
+        with _results() as rdb, progress("writing reports") as bar:
+            result = report.write_reports(rdb, [ref_id(rdb.db, r, "run") for r in runs], out_dir,
+                                          periods_per_year=periods_per_year, progress=bar)
         emit([{"page": p} for p in result.pages], title=f"report in {result.out_dir}")
     run(go)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from resultsdb import migrate
-from resultsdb.cli._app import app, emit, run, state
+from resultsdb.cli._app import Yes, app, confirm, emit, optional_id, progress, ref_id, run, state
 from resultsdb.repositories import catalog
 
 # -- data ----------------------------------------------------------------------------
@@ -17,7 +18,9 @@ from resultsdb.repositories import catalog
 def seed_cmd() -> None:
     """Insert a small realistic dataset (running it twice inserts nothing more).
 
-    Example: resultsdb seed
+    \b
+    Example:
+      resultsdb seed
     """
     from resultsdb import seed
 
@@ -33,7 +36,9 @@ def seed_cmd() -> None:
 def demo_cmd() -> None:
     """Start the database, migrate, seed, and show what is stored.
 
-    Example: resultsdb demo
+    \b
+    Example:
+      resultsdb demo
     """
     from resultsdb import demo
 
@@ -44,7 +49,9 @@ def demo_cmd() -> None:
 def partitions_cmd() -> None:
     """List the series partitions with run-id bounds, row estimates and sizes.
 
-    Example: resultsdb partitions --json
+    \b
+    Example:
+      resultsdb partitions --json
     """
     def go() -> None:
         with state.database() as db:
@@ -63,22 +70,37 @@ def archive_cmd(
     to: Annotated[str | None, typer.Option(
         help="fsspec URL of the archive folder, local or s3:// (default: <data_dir>/archive).")] = None,
     dry_run: Annotated[bool, typer.Option(help="Only list the partitions it would archive.")] = False,
+    yes: Yes = False,
 ) -> None:
     """Write whole series partitions to Parquet, verify rows and checksum, then drop them.
 
-    Example: resultsdb archive --before 2025-01-01 --to s3://results-archive/series
+    A month that has not ended yet (--before later than the 1st of this month) still takes
+    runs: archiving it asks first, unless --yes.
+
+    \b
+    Example:
+      resultsdb archive --before 2025-01-01 --to s3://results-archive/series
     """
     from resultsdb.series import partitions
 
     def go() -> None:
         moment = partitions.parse_before(before)
         with state.database() as db:
+            planned = partitions.archivable(db, moment)
             if dry_run:
-                emit(partitions.archivable(db, moment), title="would archive")
+                emit(planned, title="would archive")
                 return
+            this_month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0,
+                                                   microsecond=0)
+            open_months = [p.name for p in planned if p.month >= this_month]
+            if open_months:
+                confirm(f"archive would take {', '.join(open_months)}: the current month or "
+                        "later, whose runs may still write series (their rows would go to the "
+                        "DEFAULT partition).", yes=yes)
             url = to or partitions.default_archive_url(state.settings())
-            emit(partitions.archive(db, moment, url), title=f"archived to {url}",
-                 columns=_ARCHIVE_COLUMNS)
+            with progress("archiving partitions") as bar:
+                done = partitions.archive(db, moment, url, progress=bar)
+            emit(done, title=f"archived to {url}", columns=_ARCHIVE_COLUMNS)
     run(go)
 
 
@@ -92,7 +114,9 @@ def restore_cmd(
 ) -> None:
     """Bring archived series partitions back, checking rows and checksum before commit.
 
-    Example: resultsdb restore --from s3://results-archive/series --partition equity_curves_p202401
+    \b
+    Example:
+      resultsdb restore --from s3://results-archive/series --partition equity_curves_p202401
     """
     from resultsdb.series import partitions
 
@@ -101,9 +125,9 @@ def restore_cmd(
         if dry_run:
             emit(partitions.manifests(url), title=f"archived at {url}", columns=_ARCHIVE_COLUMNS)
             return
-        with state.database() as db:
-            emit(partitions.restore(db, url, names=partition), title=f"restored from {url}",
-                 columns=_ARCHIVE_COLUMNS)
+        with state.database() as db, progress("restoring partitions") as bar:
+            done = partitions.restore(db, url, names=partition, progress=bar)
+        emit(done, title=f"restored from {url}", columns=_ARCHIVE_COLUMNS)
     run(go)
 
 
@@ -112,9 +136,11 @@ def restore_cmd(
 
 @app.command("stats-run")
 def stats_run_cmd(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="Run id.")],
+    run_ref: Annotated[str, typer.Argument(
+        metavar="RUN", help="Run: id, unique id prefix or experiment/run-name.")],
     model: Annotated[str | None, typer.Option(
-        help="Model id of the series (default: the run's own, not tied to a model).")] = None,
+        help="Model of the series: name, id or id prefix (default: the run's own series, "
+        "not tied to a model).")] = None,
     periods_per_year: Annotated[float, typer.Option(
         help="Return periods per year: 252 for trading days, 8760 for hours.")] = 252,
     risk_free: Annotated[float, typer.Option(help="Annual risk-free rate, e.g. 0.04.")] = 0.0,
@@ -123,21 +149,25 @@ def stats_run_cmd(
 ) -> None:
     """Trading statistics of a run's equity curve and trade log (docs/statistics.md).
 
-    Example: resultsdb stats-run 0190f3c2-7c1e-7000-8000-000000000001 --risk-free 0.04 --store
+    \b
+    Example:
+      resultsdb stats-run "seed-momentum/backtest 2024-01" --risk-free 0.04
     """
     from resultsdb.stats import trading
 
     def go() -> None:
         with state.database() as db:
             compute = trading.compute_stats if store else trading.run_stats
-            stats = compute(db, run_id, model, periods_per_year, risk_free)
+            stats = compute(db, ref_id(db, run_ref, "run"), optional_id(db, model, "model"),
+                            periods_per_year, risk_free)
             emit(stats, title=f"run {stats.run_id}{' (stored)' if store else ''}")
     run(go)
 
 
 @app.command("overfitting")
 def overfitting_cmd(
-    search_run: Annotated[str, typer.Argument(metavar="SEARCH_RUN", help="Search run id.")],
+    search_run: Annotated[str, typer.Argument(
+        metavar="SEARCH_RUN", help="Search run: id, unique id prefix or experiment/run-name.")],
     blocks: Annotated[int, typer.Option(help="CSCV blocks (even): C(blocks, blocks/2) splits.")
                       ] = 16,
     periods_per_year: Annotated[float, typer.Option(
@@ -148,15 +178,19 @@ def overfitting_cmd(
 ) -> None:
     """How much of a search's best Sharpe ratio is luck: Deflated Sharpe Ratio and PBO.
 
-    Example: resultsdb overfitting 0190f3c2-7c1e-7000-8000-000000000001 --blocks 16
+    \b
+    Example:
+      resultsdb overfitting $(resultsdb ls runs --experiment "demo: ma-crossover" \\
+          --run-type hyperparameter_tuning --csv | tail -1 | cut -d, -f1) --blocks 16
     """
     from resultsdb.stats import overfitting
 
     def go() -> None:
         with state.database() as db:
-            dsr = overfitting.deflated_sharpe(db, search_run, periods_per_year=periods_per_year,
+            search = ref_id(db, search_run, "run")
+            dsr = overfitting.deflated_sharpe(db, search, periods_per_year=periods_per_year,
                                               risk_free=risk_free, n_trials=trials)
-            cv = overfitting.pbo(db, search_run, n_blocks=blocks,
+            cv = overfitting.pbo(db, search, n_blocks=blocks,
                                  periods_per_year=periods_per_year, risk_free=risk_free)
             scale = periods_per_year ** 0.5
             emit({"search_run_id": dsr.search_run_id, "trials": dsr.n_trials,

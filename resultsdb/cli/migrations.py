@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from resultsdb import migrate
-from resultsdb.cli._app import app, emit, migrations_app, out, run, state
+from resultsdb.cli._app import Yes, app, confirm, emit, migrations_app, out, run, state
 from resultsdb.db import Database
 
 # -- migrations --------------------------------------------------------------------
@@ -18,7 +18,9 @@ from resultsdb.db import Database
 def migrate_cmd() -> None:
     """Apply pending migrations and create series partitions ahead.
 
-    Example: resultsdb migrate
+    \b
+    Example:
+      resultsdb migrate
     """
     def go() -> None:
         with state.database() as db:
@@ -30,13 +32,23 @@ def migrate_cmd() -> None:
 @app.command("rollback")
 def rollback_cmd(
     steps: Annotated[int, typer.Option(min=1, help="How many applied steps to undo.")] = 1,
+    yes: Yes = False,
 ) -> None:
     """Roll back the most recent migration steps.
 
-    Example: resultsdb rollback --steps 1
+    Rolling back the initial migration drops every table and all the data in them: that
+    asks first, unless --yes.
+
+    \b
+    Example:
+      resultsdb rollback --steps 1
     """
     def go() -> None:
         with state.database() as db:
+            first = migrate.status(db)[0].id
+            if first in migrate.rollback_targets(db, steps=steps):
+                confirm(f"rollback would undo {first}: every table of {db.masked_url} is "
+                        "dropped, with all its data.", yes=yes)
             emit([{"rolled_back": m} for m in migrate.rollback(db, steps=steps)])
     run(go)
 
@@ -45,7 +57,9 @@ def rollback_cmd(
 def status_cmd() -> None:
     """Show every migration and whether it is applied.
 
-    Example: resultsdb status --json
+    \b
+    Example:
+      resultsdb status --json
     """
     def go() -> None:
         with state.database() as db:
@@ -57,7 +71,9 @@ def status_cmd() -> None:
 def history_cmd() -> None:
     """Show yoyo's log of applies and rollbacks.
 
-    Example: resultsdb history
+    \b
+    Example:
+      resultsdb history
     """
     def go() -> None:
         with state.database() as db:
@@ -69,7 +85,9 @@ def history_cmd() -> None:
 def break_lock_cmd() -> None:
     """Remove the migration lock a crashed migrate left behind.
 
-    Example: resultsdb break-lock
+    \b
+    Example:
+      resultsdb break-lock
     """
     def go() -> None:
         with state.database() as db:
@@ -82,7 +100,9 @@ def break_lock_cmd() -> None:
 def init_cmd() -> None:
     """Create the configured database if it does not exist, then migrate it.
 
-    Example: RESULTSDB_URL=postgresql://me@db.example/results resultsdb init
+    \b
+    Example:
+      RESULTSDB_URL=postgresql://me@db.example/results resultsdb init
     """
     def go() -> None:
         settings = state.settings()
@@ -102,7 +122,9 @@ def migrations_new_cmd(
 ) -> None:
     """Write the next numbered migration and its rollback file.
 
-    Example: resultsdb migrations new add_run_notes
+    \b
+    Example:
+      resultsdb migrations new add_run_notes
     """
     def go() -> None:
         forward, backward = migrate.new_migration(name, directory=directory)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from resultsdb import errors
-from resultsdb.cli._app import _plain, app, emit, err, run, state
+from resultsdb.cli._app import _plain, app, emit, err, ref_id, run, state
 from resultsdb.db import Database
 
 # -- artifacts -----------------------------------------------------------------------
@@ -22,7 +22,10 @@ def verify_cmd(
     """Re-hash every referenced artifact; list missing and corrupt ones with their rows.
 
     Exits 2 when any blob is missing or corrupt.
-    Example: resultsdb verify --json
+
+    \b
+    Example:
+      resultsdb verify --json
     """
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
@@ -56,12 +59,13 @@ def verify_cmd(
 def gc_cmd(
     grace: Annotated[str, typer.Option(help="Keep blobs claimed within this long: 30m, 24h, 7d.")
                      ] = "24h",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would go; delete nothing.")
-                       ] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would go; delete nothing.")] = False,
 ) -> None:
     """Delete stored blobs that no row references, older than the grace period.
 
-    Example: resultsdb gc --grace 7d --dry-run
+    \b
+    Example:
+      resultsdb gc --grace 7d --dry-run
     """
     from resultsdb import artifacts
 
@@ -79,20 +83,23 @@ def gc_cmd(
 
 @app.command("cleanup-versions")
 def cleanup_versions_cmd(
-    model: Annotated[str, typer.Argument(help="Model name or id.")],
+    model: Annotated[str, typer.Argument(help="Model: name, id or unique id prefix.")],
     keep: Annotated[int, typer.Option(min=0, help="How many of the newest versions to keep.")],
     delete: Annotated[bool, typer.Option("--delete", help="Delete instead of archiving.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List them; change nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List them; change nothing.")] = False,
 ) -> None:
     """Archive (or delete) all but the newest N versions of a model; production is never touched.
 
-    Example: resultsdb cleanup-versions momentum-dqn --keep 3 --dry-run
+    \b
+    Example:
+      resultsdb cleanup-versions seed-momentum-dqn --keep 1 --dry-run
     """
     from resultsdb import artifacts
 
     def go() -> None:
         with state.database() as db:
-            report = artifacts.cleanup_versions(db, model, keep=keep, dry_run=dry_run,
+            report = artifacts.cleanup_versions(db, ref_id(db, model, "model"), keep=keep,
+                                                dry_run=dry_run,
                                                 action="delete" if delete else "archive")
             emit(asdict(report), title=f"{report.action}{' (dry run)' if dry_run else 'd'}")
     run(go)
@@ -113,7 +120,9 @@ def roles_cmd(
 ) -> None:
     """Create owner/writer/reader group roles with least privilege (idempotent).
 
-    Example: APP_PW=... resultsdb roles --login pipeline --group writer --password-env APP_PW
+    \b
+    Example:
+      APP_PW=... resultsdb roles --login pipeline --group writer --password-env APP_PW
     """
     from resultsdb.repositories import roles
 
@@ -148,7 +157,10 @@ def health_cmd(
     """Check connection, migrations, series partitions, pool and artifact store.
 
     Exits 2 when a check fails.
-    Example: resultsdb health --months-ahead 2 --json
+
+    \b
+    Example:
+      resultsdb health --months-ahead 2 --json
     """
     from resultsdb import ops
 
@@ -173,7 +185,9 @@ def health_cmd(
 def stats_cmd() -> None:
     """Table sizes and row estimates (catalog, no scans), partitions, artifact bytes.
 
-    Example: resultsdb stats --json
+    \b
+    Example:
+      resultsdb stats --json
     """
     from resultsdb import ops
 

@@ -46,3 +46,8 @@ def models_needing_attention(conn: Connection, *, max_age_days: int, metric: str
     """Models with no production version, an old one, or a newer version that beats it."""
     return conn.q.models_needing_attention(max_age_days=max_age_days, metric=metric,
                                            direction=direction)
+
+
+def metric_keys(conn: Connection, experiment_id: UUID) -> list[str]:
+    """The summary metrics the experiment's runs have, by name: what a leaderboard ranks by."""
+    return [row.key for row in conn.q.metric_keys_of_experiment(experiment_id=experiment_id)]

@@ -4,7 +4,6 @@ size figures, partition coverage, advisory locks."""
 from __future__ import annotations
 
 from typing import Literal
-from uuid import UUID
 
 from resultsdb.records import (
     AppliedMigration,
@@ -20,8 +19,6 @@ from resultsdb.records import (
 )
 from resultsdb.repositories.common import Connection
 
-Kind = Literal["experiment", "run", "model", "version"]
-KINDS: tuple[Kind, ...] = ("experiment", "run", "model", "version")
 ResultsTable = Literal[
     "experiments", "runs", "configurations", "models", "model_versions",
     "model_version_transitions", "model_artifacts", "data_snapshots", "hyperparameter_results",
@@ -109,15 +106,6 @@ def lock_timeout(conn: Connection) -> str:
 def set_local_lock_timeout(conn: Connection, value: str) -> None:
     """lock_timeout until the transaction ends (e.g. '3000ms')."""
     conn.q.set_local_lock_timeout(value=value)
-
-
-def kind_of_id(conn: Connection, id: UUID) -> Kind | None:
-    """Which of experiments, runs, models and model versions holds a row with this id."""
-    kind = conn.q.kind_of_id(id=id)
-    for known in KINDS:
-        if kind == known:
-            return known
-    return None
 
 
 def row_count(conn: Connection, table: ResultsTable) -> int:

@@ -46,7 +46,7 @@ from resultsdb.errors import (
     SeriesArchiveError,
     Timeout,
 )
-from resultsdb.records import SeriesPartition
+from resultsdb.records import Progress, SeriesPartition
 from resultsdb.repositories import series as series_repo
 from resultsdb.series import copybin
 from resultsdb.series.arrow import TABLES, ArchiveTable, from_arrow, to_arrow
@@ -160,19 +160,25 @@ def archivable(db: Database, before: date | datetime) -> list[SeriesPartition]:
     return db.read(lambda c: series_repo.month_partitions(c, moment))
 
 
-def archive(db: Database, before: date | datetime, url: str,
-            **storage_options: Any) -> list[ArchivedPartition]:
+def archive(db: Database, before: date | datetime, url: str, *,
+            progress: Progress | None = None, **storage_options: Any) -> list[ArchivedPartition]:
     """Archive, verify and drop each partition of :func:`archivable`; their manifests.
 
     ``storage_options`` go to fsspec (e.g. ``endpoint_url`` or ``key`` for S3). What each
     step locks, and for how long, is in docs/design.md (Retention).
+    ``progress(done, total)``, if given, hears of each partition archived.
     """
     fs, root = fsspec.core.url_to_fs(url, **storage_options)
     fs.makedirs(root, exist_ok=True)
-    done = []
+    planned = archivable(db, before)
+    done: list[ArchivedPartition] = []
     try:
-        for partition in archivable(db, before):
+        for partition in planned:
+            if progress is not None:
+                progress(len(done), len(planned))
             done.append(_archive_one(db, fs, root, partition))
+        if progress is not None:
+            progress(len(done), len(planned))
     finally:
         forget(db)
     return done
@@ -303,7 +309,7 @@ def manifests(url: str, **storage_options: Any) -> list[ArchivedPartition]:
 
 
 def restore(db: Database, url: str, *, names: Sequence[str] | None = None,
-            **storage_options: Any) -> list[ArchivedPartition]:
+            progress: Progress | None = None, **storage_options: Any) -> list[ArchivedPartition]:
     """Bring back archived partitions (all found at ``url``, or those ``names``); their manifests.
 
     For each, the month's partitions are made again in a short transaction of their own
@@ -311,6 +317,7 @@ def restore(db: Database, url: str, *, names: Sequence[str] | None = None,
     rows are copied in as they download, and the row count and checksum must match the
     manifest before it commits: nothing else is locked during the download. Restoring a
     partition whose rows are back already fails on the series keys and changes nothing.
+    ``progress(done, total)``, if given, hears of each partition restored.
     """
     fs, root = fsspec.core.url_to_fs(url, **storage_options)
     found = manifests(url, **storage_options)
@@ -320,8 +327,12 @@ def restore(db: Database, url: str, *, names: Sequence[str] | None = None,
             raise SeriesArchiveError(f"{url}: no archive of {', '.join(missing)}")
         found = [m for m in found if m.name in set(names)]
     try:
-        for manifest in found:
+        for done, manifest in enumerate(found):
+            if progress is not None:
+                progress(done, len(found))
             _restore_one(db, fs, root, manifest)
+        if progress is not None:
+            progress(len(found), len(found))
     finally:
         forget(db)
     return found

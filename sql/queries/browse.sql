@@ -1,5 +1,5 @@
 -- Browsing from the command line: listings with what a person wants to see beside
--- each row, and finding what an id or a name refers to.
+-- each row (what a name or an id refers to: refs.sql).
 
 -- name: model_listing_page
 -- returns: many
@@ -25,14 +25,12 @@ select m.id, m.name, m.model_type, m.version_count, r.experiment_id,
  order by m.id
  limit :limit;
 
--- name: kind_of_id
--- returns: scalar
--- type: str?
--- Which table holds a row with id :id: experiment, run, model or version (null
--- when none does). Ids are UUIDv7, unique across tables in practice.
-select case
-         when exists (select 1 from experiments where id = :id) then 'experiment'
-         when exists (select 1 from runs where id = :id) then 'run'
-         when exists (select 1 from models where id = :id) then 'model'
-         when exists (select 1 from model_versions where id = :id) then 'version'
-       end;
+-- name: metric_keys_of_experiment
+-- returns: many
+-- record: MetricKey
+-- The summary metrics the runs of experiment :experiment_id have, by name: what a
+-- leaderboard can rank by (run_metrics_rank_idx leads with experiment_id and key).
+select distinct key
+  from run_metrics
+ where experiment_id = :experiment_id
+ order by key;
