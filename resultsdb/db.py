@@ -20,15 +20,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 import tenacity
-from psycopg import errors as pgerrors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from resultsdb import _paths, connecting, embedded, sqlstate
+from resultsdb import _paths, connecting, sqlstate
 from resultsdb.config import Settings, mask_url
 from resultsdb.connecting import libpq_url, pre_ping
 from resultsdb.connection import Connection
@@ -43,85 +41,16 @@ from resultsdb.records import ConstraintInfo
 from resultsdb.registry import Registry, default_registry
 from resultsdb.repositories import catalog
 
+# Both lived here once; callers that still import them from here keep working.
+from resultsdb.resolve import ensure_database as ensure_database
+from resultsdb.resolve import resolve_conninfo as resolve_conninfo
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _current: contextvars.ContextVar[tuple[Database, Connection] | None] = contextvars.ContextVar(
     "resultsdb_transaction", default=None
 )
-
-
-def resolve_conninfo(settings: Settings) -> str:
-    """The libpq connection string for these settings.
-
-    With no URL it is the embedded server's: started if needed, its database created, and
-    migrated on first use (never migrated before), so ``resultsdb.connect()`` on a fresh
-    folder just works. A database reached by URL is never changed here: its commands say
-    "schema not migrated" until someone runs ``resultsdb migrate``.
-    """
-    if settings.url is not None:
-        return libpq_url(settings.url.get_secret_value())
-    info = embedded.start(settings.data_dir)
-    try:
-        ensure_database(info.conninfo(), settings.database)
-    except psycopg.Error as exc:
-        raise DatabaseUnavailable(f"embedded PostgreSQL in {info.pgdata}: {said(exc)}") from exc
-    conninfo = info.conninfo(settings.database)
-    applied = _migrate_first_use(settings, conninfo)
-    _announce_embedded(settings, applied)
-    return conninfo
-
-
-def embedded_notice(settings: Settings) -> str:
-    """What the embedded default means for the results, for the log and ``resultsdb health``."""
-    return (f"embedded PostgreSQL server (no RESULTSDB_URL), data in {settings.data_dir.resolve()}: "
-            "not durable beyond this folder")
-
-
-# The data folders this process has announced: the notice is logged once per process.
-_announced: set[Path] = set()
-
-
-def _announce_embedded(settings: Settings, applied: list[str]) -> None:
-    # A warning, not info: Python shows warnings when nobody configured logging (a
-    # pipeline worker in a container), and that is where results written into a folder
-    # that goes with the container must not go unnoticed.
-    where = settings.data_dir.resolve()
-    if where in _announced:
-        return
-    _announced.add(where)
-    log.warning("using the %s%s", embedded_notice(settings),
-                f"; migrated its new database ({len(applied)} steps)" if applied else "")
-
-
-def _migrate_first_use(settings: Settings, conninfo: str) -> list[str]:
-    from resultsdb import migrate  # it imports this module
-
-    db = Database(settings, url=conninfo)
-    try:
-        return migrate.migrate_if_new(db)
-    finally:
-        db.close()
-
-
-def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
-    """Create database ``name`` if it does not exist; True when created.
-
-    Processes starting together may all find it missing: one CREATE DATABASE wins, and
-    the others fail with DuplicateDatabase or, when their rows reached pg_database at the
-    same moment, a unique violation on its name index. Either means it exists now.
-    """
-    with Connection.connect(admin_conninfo, autocommit=True) as conn:
-        conn.registry = registry
-        if catalog.database_exists(conn, name):
-            return False
-        try:
-            catalog.create_database(conn, name)
-        except (pgerrors.DuplicateDatabase, pgerrors.UniqueViolation):
-            if catalog.database_exists(conn, name):
-                return False
-            raise
-        return True
 
 
 class Database:

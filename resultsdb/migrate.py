@@ -25,10 +25,11 @@ from yoyo.migrations import MigrationList
 
 from resultsdb import _paths
 from resultsdb.config import Settings
-from resultsdb.db import Database, ensure_database, resolve_conninfo
+from resultsdb.db import Database
 from resultsdb.errors import MigrationError
 from resultsdb.records import AppliedMigration, MigrationLogEntry
 from resultsdb.repositories import catalog
+from resultsdb.resolve import ensure_database, resolve_conninfo
 
 # Arbitrary constant: the advisory lock key "resultsdb migrate".
 MIGRATE_LOCK_KEY = 0x7265_7375_6C74_6462 & 0x7FFF_FFFF_FFFF_FFFF

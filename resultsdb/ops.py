@@ -15,10 +15,11 @@ from typing import Any, Literal
 
 from resultsdb import migrate
 from resultsdb.config import Settings
-from resultsdb.db import Database, embedded_notice
+from resultsdb.db import Database
 from resultsdb.errors import ResultsDBError
 from resultsdb.records import ArtifactUsage, TableSize
 from resultsdb.repositories import catalog
+from resultsdb.resolve import embedded_notice
 
 CheckStatus = Literal["ok", "fail", "unknown"]
 

@@ -22,12 +22,11 @@ import pytest
 from conftest import Server, unique_name
 from typer.testing import CliRunner
 
-from resultsdb import _paths, embedded, migrate, ops
-from resultsdb import db as db_module
+from resultsdb import _paths, embedded, migrate, ops, resolve
 from resultsdb.api import ResultsDB
 from resultsdb.cli import app
 from resultsdb.config import Settings
-from resultsdb.db import Database, ensure_database
+from resultsdb.db import Database
 from resultsdb.errors import DatabaseError, SchemaNotMigrated
 from resultsdb.repositories import catalog
 
@@ -167,7 +166,7 @@ def create_at_once(admin: str, name: str) -> tuple[list[bool], list[BaseExceptio
     def create() -> None:
         barrier.wait()
         try:
-            created.append(ensure_database(admin, name))
+            created.append(resolve.ensure_database(admin, name))
         except BaseException as exc:  # noqa: BLE001 - the test reports any failure
             failed.append(exc)
 
@@ -277,7 +276,7 @@ def test_a_database_reached_by_url_is_never_migrated_silently(empty_db_url: str)
 
 def test_the_embedded_default_is_announced_once_with_its_folder(
         settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(db_module, "_announced", set())
+    monkeypatch.setattr(resolve, "_announced", set())
     with caplog.at_level(logging.INFO, logger="resultsdb"):
         for _ in range(2):
             with Database(settings) as db:
