@@ -108,9 +108,15 @@ def lock(data_dir: Path) -> Iterator[None]:
     file a killed process leaves behind never blocks anyone. The holder writes its pid
     there, for the message of a start that waited too long.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir.resolve() / LOCK_FILE
-    with open(path, "a+", encoding="ascii") as f:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        f = open(path, "a+", encoding="ascii")  # closed by the with below
+    except OSError as exc:
+        raise DatabaseError(f"embedded PostgreSQL: cannot use the data folder {data_dir.resolve()} "
+                            f"({exc.strerror or exc}); set RESULTSDB_DATA_DIR or RESULTSDB_URL"
+                            ) from exc
+    with f:
         deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:

@@ -248,6 +248,15 @@ def test_a_half_written_postmaster_pid_is_no_crash() -> None:
         remove(folder)
 
 
+def test_an_unusable_data_folder_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    code, out, err = cli("ls", "experiments", env={"RESULTSDB_DATA_DIR": str(tmp_path / "a-file" / "data")})
+    assert code == 1, out + err
+    assert err.startswith("error (DatabaseError): embedded PostgreSQL: cannot use the data folder "
+                          f"{tmp_path / 'a-file' / 'data'}")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
 # -- the embedded default: migrated on first use, and said so ----------------------------
 
 
