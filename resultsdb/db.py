@@ -24,10 +24,9 @@ from typing import Any, TypeVar
 
 import psycopg
 import tenacity
-from psycopg import errors as pgerrors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from resultsdb import _paths, connecting, embedded, sqlstate
+from resultsdb import _paths, connecting, sqlstate
 from resultsdb.config import Settings, mask_url
 from resultsdb.connecting import libpq_url, pre_ping
 from resultsdb.connection import Connection
@@ -42,34 +41,16 @@ from resultsdb.records import ConstraintInfo
 from resultsdb.registry import Registry, default_registry
 from resultsdb.repositories import catalog
 
+# Both lived here once; callers that still import them from here keep working.
+from resultsdb.resolve import ensure_database as ensure_database
+from resultsdb.resolve import resolve_conninfo as resolve_conninfo
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _current: contextvars.ContextVar[tuple[Database, Connection] | None] = contextvars.ContextVar(
     "resultsdb_transaction", default=None
 )
-
-
-def resolve_conninfo(settings: Settings) -> str:
-    """The libpq connection string for these settings, starting the embedded server if needed."""
-    if settings.url is not None:
-        return libpq_url(settings.url.get_secret_value())
-    info = embedded.start(settings.data_dir)
-    ensure_database(info.conninfo(), settings.database)
-    return info.conninfo(settings.database)
-
-
-def ensure_database(admin_conninfo: str, name: str, registry: Registry | None = None) -> bool:
-    """Create database ``name`` if it does not exist; True when created."""
-    with Connection.connect(admin_conninfo, autocommit=True) as conn:
-        conn.registry = registry
-        if catalog.database_exists(conn, name):
-            return False
-        try:
-            catalog.create_database(conn, name)
-        except pgerrors.DuplicateDatabase:
-            return False  # created concurrently
-        return True
 
 
 class Database:

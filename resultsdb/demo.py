@@ -4,9 +4,16 @@ A seeded geometric Brownian motion with bull/bear/sideways regimes stands in for
 price series. A moving-average crossover strategy is searched over 60 parameter
 pairs; every trial is a child run with its equity curve and trades (written at COPY
 speed), SQL-computed statistics, and a trial row. The best trial's model is saved
-and promoted to production; the leaderboard, the Deflated Sharpe Ratio and the
-Probability of Backtest Overfitting of the search are printed. Re-running adds
-another search to the same experiment.
+and promoted to production, its configuration derived from the search's base one
+(``resultsdb lineage`` shows the chain); the leaderboard, the Deflated Sharpe Ratio
+and the Probability of Backtest Overfitting of the search are printed.
+
+A rerun is idempotent. The data and the parameter draws are seeded, so a second
+search would only repeat the first, row for row, on the leaderboard: the completed
+search (found by its name) is shown again and nothing is written. A search that did
+not complete (Ctrl-C, an error: ``db.run`` marks it killed or failed) is deleted with
+its child runs before the next attempt, so its finished backtests do not linger on
+the leaderboard beside the new ones.
 """
 
 from __future__ import annotations
@@ -24,12 +31,23 @@ from rich.progress import Progress
 from resultsdb import migrate, report, series
 from resultsdb.api import ResultsDB
 from resultsdb.config import Settings
+from resultsdb.connection import Connection
+from resultsdb.errors import NotFound
+from resultsdb.records import Configuration, Experiment, ModelVersion, Run, Trial
+from resultsdb.repositories import configurations, runs
 from resultsdb.stats import overfitting, trading
 
 SEED = 7
 BARS = 2_000  # business days, ~8 years
 TRIALS = 60
 EXPERIMENT = "demo: ma-crossover"
+MODEL = "ma-crossover-synth"
+STRATEGY = {"cost": 0.0005, "asset": "SYNTH"}
+
+
+def search_name(trials: int = TRIALS) -> str:
+    """The demo search's name: what a rerun looks for."""
+    return f"search: {trials} ma pairs, seed {SEED}"
 
 
 def synthetic_prices(seed: int = SEED, bars: int = BARS) -> pd.Series:
@@ -66,77 +84,135 @@ def backtest(prices: pd.Series, fast: int, slow: int, cost: float = 0.0005,
     return curve, trades
 
 
-def write_demo_reports(db: ResultsDB, search: Any, settings: Settings) -> report.ReportResult:
+def write_demo_reports(db: ResultsDB, search: Run, settings: Settings, trials: int = TRIALS,
+                       ) -> report.ReportResult:
     """Pages for this search's three best backtests by Sharpe (the best first) and their
     comparison, in <data_dir>/reports."""
-    children = db.runs(parent=search, status="completed", limit=TRIALS).items
+    children = db.runs(parent=search, status="completed", limit=trials).items
     ranked = sorted(children, key=lambda r: r.summary_metrics.get("sharpe", float("-inf")),
                     reverse=True)[:3]
     return report.write_reports(db, [r.id for r in ranked], settings.data_dir / "reports")
 
 
-def main(settings: Settings, emit: Callable[..., None]) -> dict[str, Any]:
-    started = time.perf_counter()
+def run_search(db: ResultsDB, exp: Experiment, prices: pd.Series, trials: int = TRIALS) -> Run:
+    """The search: one child backtest run and one trial per parameter pair.
+
+    Inside ``db.run``: an exception or Ctrl-C ends it failed or killed, never running.
+    """
     rng = np.random.default_rng(SEED)
+    with db.run(exp, search_name(trials), run_type="hyperparameter_tuning") as search:
+        _snapshot(db, search, prices)
+        base = db.save_config(search, "ma_crossover", "strategy", STRATEGY)
+        with Progress(transient=True) as progress:
+            task = progress.add_task("backtesting trials", total=trials)
+            for _ in range(trials):
+                fast = int(rng.integers(3, 40))
+                slow = int(rng.integers(fast + 5, 200))
+                _trial(db, exp, search, base, fast, slow, prices)
+                progress.advance(task)
+    return db.get_run(search)
+
+
+def _snapshot(db: ResultsDB, run: Run, prices: pd.Series) -> None:
+    features = hashlib.sha256(prices.to_numpy().tobytes()).hexdigest()
+    db.register_snapshot(run, "synthetic:gbm-regimes:1d", prices.index[0].to_pydatetime(),
+                         prices.index[-1].to_pydatetime(), features)
+
+
+def _trial(db: ResultsDB, exp: Experiment, search: Run, base: Configuration, fast: int,
+           slow: int, prices: pd.Series) -> None:
+    params = {"fast": fast, "slow": slow}
+    with db.run(exp, f"ma {fast}/{slow}", run_type="backtest", parent=search) as child:
+        trial = db.start_trial(search, params, trial_run=child)
+        try:
+            # The model saved from the best child names this configuration; with its parent
+            # and the child's snapshot, `resultsdb lineage` shows where the model came from.
+            db.save_config(child, "ma_crossover", "strategy", {**STRATEGY, **params}, parent=base)
+            _snapshot(db, child, prices)
+            curve, trades = backtest(prices, fast, slow)
+            series.write_equity(db.db, child, None, curve)
+            series.write_trades(db.db, child, None, trades)
+            stats = trading.compute_stats(db.db, child.id)
+        except BaseException:
+            db.fail_trial(trial)
+            raise
+    sharpe = stats.sharpe if stats.sharpe is not None else 0.0
+    db.finish_trial(trial, sharpe, {"cagr": stats.cagr or 0.0,
+                                    "max_drawdown": stats.max_drawdown or 0.0})
+
+
+def _demo_searches(db: ResultsDB, exp: Experiment, trials: int) -> list[Run]:
+    return [r for r in db.runs(exp, run_type="hyperparameter_tuning", limit=1000).items
+            if r.name == search_name(trials)]
+
+
+def _discard(db: ResultsDB, unfinished: list[Run]) -> None:
+    """Delete searches that did not complete, with their child runs, trials and series."""
+    def delete(conn: Connection) -> None:
+        for search in unfinished:
+            runs.delete(conn, search.id)
+    db.db.write(delete)
+
+
+def production_model(db: ResultsDB, search: Run, best: Trial) -> ModelVersion:
+    """The version saved from the best trial, in production: saved and promoted the first
+    time, found again on a rerun. Its configuration is the best trial's, whose parent is
+    the search's base configuration."""
+    run_id = best.trial_run_id or search.id
+    try:
+        version = next(v for v in db.list_versions(MODEL) if v.run_id == run_id)
+    except (NotFound, StopIteration):
+        config = next(c for c in db.db.read(lambda c: configurations.by_run(c, run_id))
+                      if c.name == "ma_crossover")
+        weights = json.dumps({"strategy": "ma_crossover", **best.parameters}).encode()
+        version = db.save_model(run_id, weights, "ma_crossover", config, name=MODEL,
+                                file_format="json",
+                                metrics={"sharpe": best.objective_value or 0.0},
+                                description=f"best of {search.name}").version
+    if version.status != "production":
+        version = db.promote(version, "production", reason=f"best Sharpe of {search.name}",
+                             actor="make demo")
+    return version
+
+
+def main(settings: Settings, emit: Callable[..., None], *, trials: int | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    trials = trials or TRIALS
     prices = synthetic_prices()
-    points = 0
     with ResultsDB(settings) as db:
         migrate.migrate(db.db)
         exp = db.start_experiment(EXPERIMENT, "Moving-average crossover on synthetic GBM with regimes",
                                   tags={"strategy": "ma_crossover", "data": "synthetic"}, exist_ok=True)
-        search = db.start_run(exp, f"search {time.strftime('%Y-%m-%d %H:%M:%S')}",
-                              run_type="hyperparameter_tuning")
-        features = hashlib.sha256(prices.to_numpy().tobytes()).hexdigest()
-        db.register_snapshot(search, "synthetic:gbm-regimes:1d", prices.index[0].to_pydatetime(),
-                             prices.index[-1].to_pydatetime(), features)
-        base = db.save_config(search, "ma_crossover", "strategy", {"cost": 0.0005, "asset": "SYNTH"})
-        with Progress(transient=True) as progress:
-            task = progress.add_task("backtesting trials", total=TRIALS)
-            for _ in range(TRIALS):
-                fast = int(rng.integers(3, 40))
-                slow = int(rng.integers(fast + 5, 200))
-                params = {"fast": fast, "slow": slow}
-                with db.run(exp, f"ma {fast}/{slow}", run_type="backtest", parent=search) as child:
-                    trial = db.start_trial(search, params, trial_run=child)
-                    db.save_config(child, "ma_crossover", "strategy",
-                                   {"cost": 0.0005, "asset": "SYNTH", **params}, parent=base)
-                    curve, trades = backtest(prices, fast, slow)
-                    series.write_equity(db.db, child, None, curve)
-                    series.write_trades(db.db, child, None, trades)
-                    points += len(curve)
-                    stats = trading.compute_stats(db.db, child.id)
-                sharpe = stats.sharpe if stats.sharpe is not None else 0.0
-                db.finish_trial(trial, sharpe, {"cagr": stats.cagr or 0.0,
-                                                "max_drawdown": stats.max_drawdown or 0.0})
-                progress.advance(task)
-        db.end_run(search)
+        found = _demo_searches(db, exp, trials)
+        search = next((r for r in found if r.status == "completed"), None)
+        reused = search is not None
+        if search is None:
+            _discard(db, found)
+            search = run_search(db, exp, prices, trials)
         best = db.best_trial(search)
-        weights = json.dumps({"strategy": "ma_crossover", **best.parameters}).encode()
-        saved = db.save_model(best.trial_run_id or search, weights, "ma_crossover",
-                              name="ma-crossover-synth", file_format="json",
-                              metrics={"sharpe": best.objective_value or 0.0},
-                              description=f"best of {search.name}")
-        db.promote(saved.version, "production", reason=f"best Sharpe of {TRIALS} trials",
-                   actor="make demo")
+        version = production_model(db, search, best)
         board = db.leaderboard(exp, "sharpe", limit=10)
         dsr = overfitting.deflated_sharpe(db.db, search.id)
         pbo = overfitting.pbo(db.db, search.id)
-        reports = write_demo_reports(db, search, settings)
+        reports = write_demo_reports(db, search, settings, trials)
         elapsed = time.perf_counter() - started
         emit([{"rank": r.rank, "run": r.name, "sharpe": round(r.value, 3),
                "cagr": round(r.summary_metrics.get("cagr", float("nan")), 4),
                "max_drawdown": round(r.summary_metrics.get("max_drawdown", float("nan")), 4)}
-              for r in board], title=f"leaderboard: {EXPERIMENT} (all searches so far)")
+              for r in board], title=f"leaderboard: {EXPERIMENT}")
         summary = {
             "database": db.db.masked_url,
-            "trials": TRIALS, "equity points written": points,
+            "search": (f"{search.name} (stored {search.created_at:%Y-%m-%d %H:%M}; "
+                       "shown again, nothing written)" if reused else search.name),
+            "search run": str(search.id),
+            "trials": trials,
             "best trial": f"#{best.trial_number} {best.parameters} sharpe={best.objective_value:.3f}",
-            "production model": f"{saved.model.name} v{saved.version.version}",
+            "production model": f"{MODEL} v{version.version} ({version.id})",
             "deflated sharpe (best trial)": round(dsr.dsr, 4),
             "PBO (probability of backtest overfitting)": round(pbo.pbo, 3),
             "report (best run; top 3 compared)": str(reports.out_dir),
             "elapsed_s": round(elapsed, 1),
-            "next": "make psql  ->  \\d+ equity_curves ; select * from status_transitions",
+            "next": f"resultsdb lineage {version.id}  |  make psql  ->  \\d+ equity_curves",
         }
         emit([{"page": str(p)} for p in reports.pages],
              title="report: the best run, the next two, and their comparison")

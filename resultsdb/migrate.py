@@ -26,10 +26,11 @@ from yoyo.migrations import MigrationList
 
 from resultsdb import _paths, ddl
 from resultsdb.config import Settings
-from resultsdb.db import Database, ensure_database, resolve_conninfo
+from resultsdb.db import Database
 from resultsdb.errors import MigrationError
 from resultsdb.records import AppliedMigration, MigrationLogEntry
 from resultsdb.repositories import catalog
+from resultsdb.resolve import ensure_database, resolve_conninfo
 
 # Arbitrary constant: the advisory lock key "resultsdb migrate".
 MIGRATE_LOCK_KEY = 0x7265_7375_6C74_6462 & 0x7FFF_FFFF_FFFF_FFFF
@@ -143,6 +144,26 @@ def migrate(db: Database, *, directory: Path | None = None,
             with ddl.lock_timeout(db, conn, "creating the series partitions ahead"):
                 catalog.ensure_series_partitions(conn, months_ahead=3, months_behind=0)
     return applied
+
+
+def migrate_if_new(db: Database) -> list[str]:
+    """Migrate a database that was never migrated (yoyo has logged nothing there); the
+    ids applied. The embedded default's first use: its callers set nothing up.
+
+    A database migrated before is left as it is, even with steps pending or rolled back
+    to zero: someone chose that state, and commands say which steps are missing.
+    The check waits for a migrate in progress (its advisory lock), so a process that
+    arrives while another migrates the new database finds it whole, not half done.
+    """
+    with _mapped_errors(db, "migrate"), db.connect() as conn:
+        applied = {m.migration_id for m in catalog.applied_migrations(conn)}
+        if set(_paths.migration_ids()) <= applied:
+            return []
+        catalog.lock(conn, MIGRATE_LOCK_KEY)
+        if catalog.migration_log(conn):
+            return []
+    # Two processes may both get here: migrate() queues them and applies each step once.
+    return migrate(db)
 
 
 def rollback(db: Database, *, steps: int = 1, directory: Path | None = None,

@@ -19,6 +19,7 @@ from resultsdb.db import Database
 from resultsdb.errors import ResultsDBError
 from resultsdb.records import ArtifactUsage, TableSize
 from resultsdb.repositories import catalog
+from resultsdb.resolve import embedded_notice
 
 CheckStatus = Literal["ok", "fail", "unknown"]
 
@@ -52,14 +53,15 @@ class StatsReport:
 
 
 def health(db: Database, *, months_ahead: int = 1, settings: Settings | None = None) -> HealthReport:
-    """Connection, migrations, series partitions, pool and artifact store, each checked.
+    """Which database, then connection, migrations, series partitions, pool and artifact
+    store, each checked.
 
     ``months_ahead``: the series partitions of the current month and that many after it
     must exist (``resultsdb migrate`` creates three ahead). Without them rows go to the
     DEFAULT partition: nothing fails, but reads stop pruning to one month.
     """
     connection = _guard("connection", lambda: _connection(db))
-    checks = [connection]
+    checks = [_database(db), connection]
     if connection.status == "ok":
         checks += [
             _guard("migrations", lambda: _migrations(db)),
@@ -98,6 +100,17 @@ def _guard(name: str, fn: Callable[[], Check]) -> Check:
     # fsspec says "cannot reach" or "no such protocol" in OSError, ValueError, ImportError.
     except (ResultsDBError, OSError, ValueError, ImportError) as exc:
         return Check(name, "fail", f"{type(exc).__name__}: {exc}")
+
+
+def _database(db: Database) -> Check:
+    """Where the results go. The embedded default is fine on a laptop and a trap in a
+    container, whose folder goes with it: say so, with the folder's absolute path."""
+    s = db.settings
+    if s.url is not None:
+        return Check("database", "ok", f"server at {db.masked_url}",
+                     {"embedded": False, "url": db.masked_url})
+    return Check("database", "ok", embedded_notice(s),
+                 {"embedded": True, "data_dir": str(s.data_dir.resolve()), "database": s.database})
 
 
 def _connection(db: Database) -> Check:

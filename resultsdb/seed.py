@@ -1,10 +1,12 @@
 """A small, realistic dataset for demos and manual testing: the "seed-momentum" experiment.
 
 Everything is written in one transaction through the repositories, so the
-seed exercises the same validation and numbering as real callers. The data is
-deterministic (fixed clock, seeded random numbers). Seeding an already seeded
-database inserts nothing: the experiment name is the marker, checked under an
-advisory lock so two concurrent seeders cannot both insert.
+seed exercises the same validation and numbering as real callers; the series go
+through ``write_equity``/``write_trades`` inside it, and the production version's
+weights through the artifact store, as ``save_model``'s do, so ``resultsdb verify``
+passes on a seeded database. The data is deterministic (fixed clock, seeded random
+numbers). Seeding an already seeded database inserts nothing: the experiment name is
+the marker, checked under an advisory lock so two concurrent seeders cannot both insert.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from resultsdb.artifacts import ArtifactStore, BlobRef, record_artifact, store_blob
 from resultsdb.connection import Connection
 from resultsdb.db import Database
 from resultsdb.records import Configuration
@@ -45,7 +48,7 @@ TRADES = 120
 _MARKET_START = datetime(2024, 1, 1, tzinfo=UTC)
 _RUN_DAY = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 _COMMIT = "3f9c2b7e1d4a5c6b8e0f1a2b3c4d5e6f7a8b9c0d"
-# Stand-in bytes for the production version's weights: the artifact row carries their sha256.
+# Stand-in bytes for the production version's weights, stored in the artifact store.
 WEIGHTS = b"".join(f"seed-momentum-dqn v2 layer {i}\n".encode() for i in range(64))
 
 
@@ -74,9 +77,16 @@ class SeedSummary(BaseModel):
         return self.describe()
 
 
-def seed(db: Database) -> SeedSummary:
-    """Insert the seed dataset unless it is there already; one transaction either way."""
-    return db.write(lambda conn: _seed(db, conn))
+def seed(db: Database, store: ArtifactStore | None = None) -> SeedSummary:
+    """Insert the seed dataset unless it is there already; one transaction either way.
+
+    The weights are stored first (``store``, else the settings' artifact store), before
+    the transaction that references them, as ``save_model`` does. Storing is idempotent,
+    so a rerun stores nothing new, and a database seeded before the seed stored its
+    bytes gets them now.
+    """
+    weights = store_blob(db, store or ArtifactStore.from_settings(db.settings), WEIGHTS)
+    return db.write(lambda conn: _seed(db, conn, weights))
 
 
 def row_counts(conn: Connection) -> dict[str, int]:
@@ -84,7 +94,7 @@ def row_counts(conn: Connection) -> dict[str, int]:
     return {t: catalog.row_count(conn, t) for t in TABLES}
 
 
-def _seed(db: Database, conn: Connection) -> SeedSummary:
+def _seed(db: Database, conn: Connection, weights: BlobRef) -> SeedSummary:
     experiments.lock_name(conn, SEED_EXPERIMENT)
     # Archived ones count too: the seed's model names would collide otherwise.
     existing = experiments.all_named(conn, SEED_EXPERIMENT)
@@ -161,12 +171,7 @@ def _seed(db: Database, conn: Connection) -> SeedSummary:
     counts["model_version_transitions"] += sum(
         len(models.transitions(conn, v.id)) for v in (first, second))
 
-    digest = hashlib.sha256(WEIGHTS).hexdigest()
-    models.create_artifact(conn, {
-        "model_version_id": second.id, "artifact_type": "weights",
-        "storage_path": f"models/{model.id}/v2/{digest}.pt", "size_bytes": len(WEIGHTS),
-        "file_format": "pt", "content_hash": digest,
-    })
+    record_artifact(conn, second.id, weights, artifact_type="weights", file_format="pt")
     counts["model_artifacts"] += 1
 
     features = "close,log_return,rsi_14,macd,volume_z"

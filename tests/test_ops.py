@@ -35,7 +35,7 @@ def test_a_migrated_database_is_healthy(db_url: str, tmp_path: Path) -> None:
         report = ops.health(db, months_ahead=3)
     assert report.healthy, report
     assert [c.name for c in report.checks] == [
-        "connection", "migrations", "partitions", "pool", "artifact_store"]
+        "database", "connection", "migrations", "partitions", "pool", "artifact_store"]
     assert all(c.status == "ok" for c in report.checks)
     assert report.check("migrations").data["pending"] == []
     assert {"equity_curves", "trade_logs"} <= set(report.check("partitions").data["tables"])
@@ -104,7 +104,8 @@ def test_cli_health_reports_an_unreachable_server_without_its_password(tmp_path:
     [connection] = [c for c in report["checks"] if c["name"] == "connection"]
     assert connection["status"] == "fail" and "127.0.0.1" in connection["detail"]
     assert "hunter2" not in out + err
-    assert [c["name"] for c in report["checks"]] == ["connection", "artifact_store"]
+    assert [c["name"] for c in report["checks"]] == ["database", "connection", "artifact_store"]
+    assert "hunter2" not in report["checks"][0]["detail"]
 
 
 def test_stats_sizes_rows_partitions_and_artifact_bytes(db: Database, conn: Any) -> None:

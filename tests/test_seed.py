@@ -1,7 +1,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from resultsdb.artifacts import ArtifactStore, verify
+from resultsdb.cli import app
 from resultsdb.connection import Connection
 from resultsdb.db import Database
 from resultsdb.records import Run
@@ -72,9 +78,11 @@ def test_seed_content_is_consistent(db: Database) -> None:
         versions = models.versions_of(conn, model.id)
         assert [(v.version, v.status) for v in versions] == [(1, "archived"), (2, "production")]
         (artifact,) = models.artifacts_of(conn, versions[1].id)
-        assert artifact.content_hash == hashlib.sha256(WEIGHTS).hexdigest()
+        digest = hashlib.sha256(WEIGHTS).hexdigest()
+        assert artifact.content_hash == digest
         assert artifact.size_bytes == len(WEIGHTS)
-        assert artifact.storage_path.endswith(f"{artifact.content_hash}.pt")
+        assert artifact.storage_path.endswith(f"/sha256/{digest[:2]}/{digest[2:4]}/{digest}")
+        assert artifact.file_format == "pt"
         tuning = next(r for r in seeded if r.run_type == "hyperparameter_tuning")
         numbered = trials.by_run(conn, tuning.id)
         assert [t.trial_number for t in numbered] == list(range(1, 11))
@@ -91,3 +99,30 @@ def test_seed_content_is_consistent(db: Database) -> None:
     log = read_trades(db, backtest.id)
     assert log["seq"].tolist() == list(range(TRADES))
     assert set(log["action"]) == {"buy", "sell"}
+
+
+def test_a_seeded_database_verifies(db: Database, tmp_path: Path) -> None:
+    store = ArtifactStore((tmp_path / "artifacts").as_uri())
+    seed(db, store)
+    report = verify(db, store)
+    assert report.ok and report.checked == 1
+    assert store.get(hashlib.sha256(WEIGHTS).hexdigest()) == WEIGHTS
+
+
+def test_seed_stores_the_weights_of_a_database_seeded_without_them(db: Database,
+                                                                   tmp_path: Path) -> None:
+    seed(db, ArtifactStore((tmp_path / "elsewhere").as_uri()))
+    store = ArtifactStore((tmp_path / "artifacts").as_uri())
+    assert not verify(db, store).ok  # the row is there, its bytes are not in this store
+    assert not seed(db, store).inserted
+    assert verify(db, store).ok
+
+
+def test_cli_seed_then_verify(db_url: str, tmp_path: Path) -> None:
+    env = {"RESULTSDB_ARTIFACTS_URL": (tmp_path / "artifacts").as_uri()}
+    runner = CliRunner()
+    seeded = runner.invoke(app, ["--url", db_url, "seed"], env=env)
+    assert seeded.exit_code == 0, seeded.output
+    checked = runner.invoke(app, ["--url", db_url, "--json", "verify"], env=env)
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["ok"] is True

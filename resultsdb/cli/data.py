@@ -34,7 +34,7 @@ def seed_cmd() -> None:
 
 @app.command("demo")
 def demo_cmd() -> None:
-    """Start the database, migrate, seed, and show what is stored.
+    """A seeded search on synthetic data, end to end; a rerun shows it again, writing nothing.
 
     \b
     Example:
