@@ -179,7 +179,8 @@ def test_make_clean_deletes_the_embedded_data_and_the_readme_says_so() -> None:
 
     recipe = (ROOT / "Makefile").read_text().split("\nclean:", 1)[1].split("\n\n", 1)[0]
     data_dir = str(Settings.model_fields["data_dir"].default)
-    assert re.search(rf"rm -rf .*\s{re.escape(data_dir)}(\s|$)", recipe)
+    # The recipe has `resultsdb clean` (tests/test_cli_confirm.py) stop and delete it.
+    assert re.search(rf"RESULTSDB_DATA_DIR={re.escape(data_dir)} \$\(BIN\)/resultsdb clean", recipe)
     [row] = [line for line in section("Commands").splitlines() if line.startswith("| `clean` |")]
     assert "delete" in row and f"`{data_dir}`" in row and "embedded database" in row
     assert f"`make clean` deletes `{data_dir}/`" in section("Quickstart")
