@@ -24,6 +24,7 @@ from resultsdb.connection import Connection
 from resultsdb.db import Database
 from resultsdb.registry import Registry
 from resultsdb.repositories import catalog
+from tests.dbpool import DatabasePool
 from tests.reaper import embedded_server, remove_orphans
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,13 +110,23 @@ def template_db(pg_server: Server) -> Iterator[str]:
     pg_server.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def database_pool(pg_server: Server, template_db: str) -> Iterator[DatabasePool]:
+    pool = DatabasePool(
+        TEST_QUERIES, pg_server.admin, template_db,
+        create=lambda name: pg_server.create_database(name, template=template_db),
+        drop=pg_server.drop_database, new_name=lambda: unique_name("rdb_t"))
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def db_url(pg_server: Server, template_db: str) -> Iterator[str]:
-    """Connection string of a fresh, migrated database for this test alone."""
-    name = unique_name("rdb_t")
-    conninfo = pg_server.create_database(name, template=template_db)
-    yield conninfo
-    pg_server.drop_database(name)
+def db_url(pg_server: Server, database_pool: DatabasePool) -> Iterator[str]:
+    """Connection string of a migrated database for this test alone: a clone of the
+    template, or one an earlier test left as the template was (tests/dbpool.py)."""
+    name = database_pool.take()
+    yield pg_server.conninfo(name)
+    database_pool.give_back(name)
 
 
 @pytest.fixture

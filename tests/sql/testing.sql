@@ -56,3 +56,95 @@ select to_jsonb(coalesce(array_agg(format('%s (%s) -> %s', c.conrelid::regclass,
            and (i.indpred is null
                 or (cardinality(c.conkey) = 1
                     and pg_get_expr(i.indpred, i.indrelid) = format('(%I IS NOT NULL)', cols.names))));
+
+-- name: schema_fingerprint
+-- returns: scalar
+-- type: str
+-- A digest of everything a test could change in a database but its rows: the schema's
+-- relations (with their planner statistics, owners and grants), columns, constraints,
+-- indexes, triggers, functions, views, schemas, and the database's settings. Equal
+-- digests: the database is its template again once its rows are.
+select md5(string_agg(item, E'\n' order by item))
+  from (select format('class %s %s %s %s %s %s %s', c.relname, c.relkind, c.reltuples,
+                      c.relowner::regrole, c.relacl, c.relpersistence,
+                      pg_get_expr(c.relpartbound, c.oid)) as item
+          from pg_class c
+         where c.relnamespace = current_schema()::regnamespace
+        union all
+        select format('column %s.%s %s %s %s', a.attrelid::regclass, a.attname,
+                      a.atttypid::regtype, a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
+          from pg_attribute a
+          join pg_class c on c.oid = a.attrelid
+          left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+         where c.relnamespace = current_schema()::regnamespace and a.attnum > 0
+           and not a.attisdropped
+        union all
+        select format('constraint %s %s', conname, pg_get_constraintdef(oid))
+          from pg_constraint where connamespace = current_schema()::regnamespace
+        union all
+        select format('index %s', pg_get_indexdef(i.indexrelid))
+          from pg_index i join pg_class c on c.oid = i.indexrelid
+         where c.relnamespace = current_schema()::regnamespace
+        union all
+        select format('trigger %s %s %s', tgrelid::regclass, tgname, tgenabled)
+          from pg_trigger where not tgisinternal
+        union all
+        select format('function %s %s %s %s %s', p.oid::regprocedure, md5(p.prosrc),
+                      p.proconfig, p.proowner::regrole, p.proacl)
+          from pg_proc p where p.pronamespace = current_schema()::regnamespace
+        union all
+        select format('schema %s %s %s', nspname, nspowner::regrole, nspacl)
+          from pg_namespace
+        union all
+        select format('settings %s %s', s.setrole, s.setconfig)
+          from pg_db_role_setting s
+         where s.setdatabase = (select oid from pg_database where datname = current_database())
+        union all
+        select format('database %s', datacl) from pg_database where datname = current_database()
+       ) as everything;
+
+-- name: schema_tables
+-- returns: scalar
+-- type: json
+-- The tables of the schema but partitions (a parent's rows include theirs), by name.
+select coalesce(jsonb_agg(c.relname::text order by c.relname), '[]')
+  from pg_class c
+ where c.relnamespace = current_schema()::regnamespace
+   and c.relkind in ('r', 'p') and not c.relispartition;
+
+-- name: table_digest
+-- returns: scalar
+-- type: str
+-- identifier: table
+-- An md5 of a table's rows in a fixed order (of '' when it has none).
+select md5(coalesce(string_agg(t::text, E'\n' order by t::text), '')) from {table} as t;
+
+-- name: sequence_values
+-- returns: scalar
+-- type: json
+-- The schema's sequences: where each stands and whether it was used.
+select coalesce(jsonb_agg(jsonb_build_array(format('%I', sequencename),
+                                            coalesce(last_value, start_value),
+                                            last_value is not null)), '[]')
+  from pg_sequences where schemaname = current_schema();
+
+-- name: terminate_other_sessions
+-- returns: none
+-- End every other session on this database (what DROP DATABASE ... WITH (FORCE) does).
+select pg_terminate_backend(pid) from pg_stat_activity
+ where datname = current_database() and pid <> pg_backend_pid();
+
+-- name: without_triggers
+-- returns: none
+-- Foreign keys and triggers off until the transaction ends (superuser): empties tables
+-- in any order, and the triggers that refuse deletes do not fire.
+select set_config('session_replication_role', 'replica', true);
+
+-- name: delete_all_rows
+-- returns: none
+-- identifier: table
+delete from {table};
+
+-- name: set_sequence
+-- returns: none
+select setval(cast(:name as regclass), :value, :is_called);

@@ -1,0 +1,101 @@
+"""Test databases, reused when a test leaves nothing behind but rows.
+
+Each test gets a migrated database of its own. Cloning the template and dropping the
+clone cost more than most tests themselves (CREATE DATABASE copies and, on a durable
+server, syncs every file; DROP removes them), so a database a test has finished with is
+made its template again instead, when that is cheap and certain:
+
+1. every other session on it is ended (as DROP DATABASE ... WITH (FORCE) does);
+2. its schema fingerprint - relations with their planner statistics, owners and grants,
+   columns, constraints, indexes, triggers, functions, schemas, database settings - and
+   the rows of the tables the template filled (yoyo's log, the status machines) must
+   equal the template's;
+3. then the other tables are emptied, with foreign keys and triggers off, and the
+   sequences set back, in one transaction.
+
+A database that fails 2 (a test migrated, archived a partition, granted a role, ran
+ANALYZE ...) is dropped and a new clone takes its place. Either way the next test gets
+a database indistinguishable from a fresh clone to anything but the tuple counters of
+pg_stat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable
+
+from psycopg.conninfo import make_conninfo
+
+from resultsdb.connection import Connection
+from resultsdb.registry import Registry
+
+log = logging.getLogger(__name__)
+
+
+class DatabasePool:
+    """Clones of ``template`` on a server, handed out one per test and taken back."""
+
+    def __init__(self, queries: Registry, admin: str, template: str,
+                 create: Callable[[str], str], drop: Callable[[str], None],
+                 new_name: Callable[[], str]) -> None:
+        self._q = queries
+        self._admin = admin
+        self._create, self._drop, self._new_name = create, drop, new_name
+        self._free: list[str] = []
+        self.reused = self.recreated = 0
+        probe = self.take()
+        with self._connect(probe) as conn:
+            self._fingerprint = self._q.run(conn, "schema_fingerprint")
+            tables = self._q.run(conn, "schema_tables")
+            digests = {t: self._q.run(conn, "table_digest", identifiers={"table": t}) for t in tables}
+            self._sequences = self._q.run(conn, "sequence_values")
+        nothing = hashlib.md5(b"").hexdigest()  # noqa: S324 - what md5('') gives in SQL
+        self._filled = {t: d for t, d in digests.items() if d != nothing}
+        self._emptied = [t for t in tables if t not in self._filled]
+        self._free.append(probe)
+
+    def _connect(self, name: str) -> Connection:
+        return Connection.connect(make_conninfo(self._admin, dbname=name), autocommit=True)
+
+    def take(self) -> str:
+        """A database as the template left it (its name)."""
+        if self._free:
+            return self._free.pop()
+        name = self._new_name()
+        self._create(name)
+        return name
+
+    def give_back(self, name: str) -> None:
+        """Make ``name`` the template again, or drop it when that is not certain."""
+        try:
+            if self._reset(name):
+                self._free.append(name)
+                self.reused += 1
+                return
+        except Exception as exc:  # noqa: BLE001 - any doubt: the database goes
+            log.info("test database %s is dropped, not reused: %s", name, exc)
+        self.recreated += 1
+        self._drop(name)
+
+    def _reset(self, name: str) -> bool:
+        with self._connect(name) as conn:
+            self._q.run(conn, "terminate_other_sessions")
+            if self._q.run(conn, "schema_fingerprint") != self._fingerprint:
+                return False
+            for table, digest in self._filled.items():
+                if self._q.run(conn, "table_digest", identifiers={"table": table}) != digest:
+                    return False
+            with conn.transaction():
+                self._q.run(conn, "without_triggers")
+                for table in self._emptied:
+                    self._q.run(conn, "delete_all_rows", identifiers={"table": table})
+                for seq, value, called in self._sequences:
+                    self._q.run(conn, "set_sequence", name=seq, value=value, is_called=called)
+        return True
+
+    def close(self) -> None:
+        while self._free:
+            with contextlib.suppress(Exception):
+                self._drop(self._free.pop())
