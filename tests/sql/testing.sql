@@ -65,7 +65,11 @@ select to_jsonb(coalesce(array_agg(format('%s (%s) -> %s', c.conrelid::regclass,
 -- indexes, triggers, functions, views, schemas, and the database's settings. Equal
 -- digests: the database is its template again once its rows are.
 select md5(string_agg(item, E'\n' order by item))
-  from (select format('class %s %s %s %s %s %s %s', c.relname, c.relkind, c.reltuples,
+  from (select format('class %s %s %s %s %s %s %s', c.relname, c.relkind,
+                      -- TRUNCATE leaves an index's reltuples at -1 where a build leaves 0;
+                      -- the planner reads neither (it sizes an index by its pages).
+                      case when c.relkind in ('i', 'I') then greatest(c.reltuples, 0)
+                           else c.reltuples end,
                       c.relowner::regrole, c.relacl, c.relpersistence,
                       pg_get_expr(c.relpartbound, c.oid)) as item
           from pg_class c
@@ -134,17 +138,12 @@ select coalesce(jsonb_agg(jsonb_build_array(format('%I', sequencename),
 select pg_terminate_backend(pid) from pg_stat_activity
  where datname = current_database() and pid <> pg_backend_pid();
 
--- name: without_triggers
--- returns: none
--- Foreign keys and triggers off until the transaction ends (superuser): empties tables
--- in any order, and the triggers that refuse deletes do not fire.
-select set_config('session_replication_role', 'replica', true);
-
--- name: delete_all_rows
--- returns: none
--- identifier: table
-delete from {table};
-
 -- name: set_sequence
 -- returns: none
 select setval(cast(:name as regclass), :value, :is_called);
+
+-- name: reset_statistics
+-- returns: none
+-- Zero this database's activity counters, as a fresh clone has them: autovacuum decides
+-- from them, and would otherwise analyze tables an earlier test filled, mid-test.
+select pg_stat_reset();
