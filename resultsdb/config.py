@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     )
     retry_attempts: int = Field(default=5, ge=1, le=20)
     slow_query_ms: float = Field(default=500.0, ge=0)
+    check_rows: bool = Field(
+        default=False,
+        description="Validate every row read against its strict record too, and fail where "
+        "they differ (the schema already guarantees the types: rows are built without "
+        "validation otherwise). The test suite turns it on.",
+    )
 
     def __repr__(self) -> str:
         url = mask_url(self.url.get_secret_value()) if self.url else None

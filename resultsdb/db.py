@@ -64,7 +64,7 @@ class Database:
         self.settings = settings or Settings()
         # The parsed queries with this Database's settings, given to every connection it opens.
         self.registry = (registry or default_registry()).configured(
-            slow_query_ms=self.settings.slow_query_ms)
+            slow_query_ms=self.settings.slow_query_ms, check_rows=self.settings.check_rows)
         self._conninfo: str | None = None
         self._pool: ConnectionPool[Connection] | None = None
         self._read_pool: ConnectionPool[Connection] | None = None  # the replica's, if any

@@ -14,16 +14,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import BaseRowFactory, RowMaker
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from resultsdb import _paths, records
 from resultsdb.errors import NotFound, QueryRegistryError
@@ -42,6 +44,7 @@ class Registry:
 
     queries: Mapping[str, Query] = field(default_factory=dict)
     slow_query_ms: float = 500.0
+    check_rows: bool = False
 
     @classmethod
     def load(cls, *directories: Path,
@@ -61,9 +64,9 @@ class Registry:
                     queries[query.name] = query
         return cls(queries)
 
-    def configured(self, *, slow_query_ms: float) -> Registry:
+    def configured(self, *, slow_query_ms: float, check_rows: bool = False) -> Registry:
         """The same queries with this Database's settings."""
-        return replace(self, slow_query_ms=slow_query_ms)
+        return replace(self, slow_query_ms=slow_query_ms, check_rows=check_rows)
 
     def __getitem__(self, name: str) -> Query:
         try:
@@ -133,18 +136,79 @@ class Registry:
         return bound._execute(name, params, identifiers, literals)
 
 
-def record_row(record: type[R]) -> BaseRowFactory[R]:
-    """psycopg's ``class_row``, validating each row as a mapping (``model_validate``):
-    half the cost of the keyword call ``class_row`` makes, for the same strict records."""
+@cache
+def record_row(record: type[R], *, check: bool = False) -> BaseRowFactory[R]:
+    """psycopg's ``class_row`` for our records, built from the row as the schema typed it.
+
+    Rows of our own queries need no second validation: each column's type, NOT NULL and
+    CHECK constraints already hold what the record's field declares, and the session's
+    TimeZone is UTC, so every timestamp arrives UTC-aware. The factory checks, once per
+    statement, that the columns are exactly the record's fields (no unknown field, none
+    missing) and builds each record without validating it - about 6x less work per row
+    than pydantic's strict validation, which was most of a page's time. A session in
+    another TimeZone (a connection opened outside a Database and SET otherwise) gets
+    validated rows, which converts its timestamps to UTC.
+
+    ``check=True`` (``RESULTSDB_CHECK_ROWS``, which the test suite turns on) validates every
+    row strictly as well and raises QueryRegistryError where the two differ: a schema
+    change that a record did not follow shows up in the first test that reads the row.
+    """
     validate = record.model_validate
+    fields = tuple(record.model_fields)
+    build = _builder(record)
 
     def factory(cursor: Any) -> RowMaker[R]:  # any psycopg cursor
         names = [c.name for c in cursor.description or ()]
+        if sorted(names) != sorted(fields):
+            raise QueryRegistryError(
+                f"{record.__name__} record: the query returns columns {names}, not its fields "
+                f"{list(fields)}")
+        if cursor.connection.info.parameter_status("TimeZone") not in _UTC_ZONES:
+            return lambda values: validate(dict(zip(names, values, strict=True)))
+        order = [names.index(f) for f in fields]
+        # itemgetter of one index returns the value, not a 1-tuple
+        pick = itemgetter(*order) if len(order) > 1 else lambda values: (values[order[0]],)
 
         def make(values: Sequence[Any]) -> R:
-            return validate(dict(zip(names, values, strict=True)))
-        return make
+            return build(dict(zip(fields, pick(values), strict=True)))
+
+        if not check:
+            return make
+
+        def make_checked(values: Sequence[Any]) -> R:
+            row = make(values)
+            try:
+                strict = validate(dict(zip(names, values, strict=True)))
+            except ValidationError as exc:
+                raise QueryRegistryError(f"{record.__name__} record: {exc}") from None
+            if row != strict or row.model_dump() != strict.model_dump():
+                diff = [f for f in fields if getattr(row, f) != getattr(strict, f)]
+                raise QueryRegistryError(f"{record.__name__} record: the row's {diff} differ "
+                                         "from their strict validation")
+            return row
+        return make_checked
     return factory
+
+
+_UTC_ZONES = frozenset(("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu"))
+
+
+def _builder(record: type[R]) -> Callable[[dict[str, Any]], R]:
+    """A record from a mapping of its fields, unvalidated: what pydantic's
+    ``model_construct`` does with every field given, without its per-field work (the
+    instance dict and the documented ``__pydantic_*__`` slots set directly)."""
+    fields_set = frozenset(record.model_fields)
+    new = record.__new__
+    setattr_ = object.__setattr__
+
+    def build(values: dict[str, Any]) -> R:
+        row = new(record)
+        setattr_(row, "__dict__", values)
+        setattr_(row, "__pydantic_fields_set__", set(fields_set))
+        setattr_(row, "__pydantic_extra__", None)
+        setattr_(row, "__pydantic_private__", None)
+        return row
+    return build
 
 
 class BoundQueries:
@@ -164,7 +228,7 @@ class BoundQueries:
               identifiers: Mapping[str, str] | None = None,
               literals: Literals | None = None) -> list[R]:
         reg = self._registry
-        with self._conn.cursor(row_factory=record_row(record)) as cur:
+        with self._conn.cursor(row_factory=record_row(record, check=reg.check_rows)) as cur:
             reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.fetchall()
 
@@ -172,7 +236,7 @@ class BoundQueries:
                      identifiers: Mapping[str, str] | None = None,
                      literals: Literals | None = None) -> R | None:
         reg = self._registry
-        with self._conn.cursor(row_factory=record_row(record)) as cur:
+        with self._conn.cursor(row_factory=record_row(record, check=reg.check_rows)) as cur:
             reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.fetchone()
 

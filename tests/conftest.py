@@ -30,6 +30,9 @@ from tests.reaper import embedded_server, remove_orphans
 ROOT = Path(__file__).resolve().parent.parent
 # Queries only the tests (and benchmarks) need: tests/sql, never the package's.
 TEST_QUERIES = Registry.load(ROOT / "tests" / "sql")
+# Every row a Database reads is validated against its strict record as well as built from
+# the schema's types (RESULTSDB_CHECK_ROWS): a record that drifted from its query fails here.
+os.environ.setdefault("RESULTSDB_CHECK_ROWS", "1")
 TEST_DATA_DIR = Path(os.environ.get("RESULTSDB_TEST_DATA_DIR", ROOT / ".resultsdb" / "test"))
 
 

@@ -9,7 +9,7 @@ import types
 import typing
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,7 +17,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from psycopg import sql
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, ValidationError
 
 from resultsdb import records
 from resultsdb.errors import QueryRegistryError
@@ -447,3 +447,63 @@ def test_slow_failing_query_is_logged_too(
         registry.run(conn, "fails", zero=0)
     assert [r.getMessage().split(" took ")[0] for r in caplog.records] == ["slow query fails"]
 
+
+
+# -- rows into records ------------------------------------------------------------------------
+
+EXPERIMENT_ROW = (
+    "-- name: experiment_row\n-- returns: one\n-- record: Experiment\n-- table: experiments\n"
+    "select '0190a000-0000-7000-8000-000000000001'::uuid as id, :name::text as name,\n"
+    "       null::text as description, '{\"k\": [1, 2]}'::jsonb as tags, 'active' as status,\n"
+    "       timestamptz '2026-03-01 12:00:00+00' as created_at,\n"
+    "       timestamptz '2026-03-01 13:00:00+00' as updated_at;\n"
+)
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_a_record_is_built_in_its_field_order_and_equals_its_strict_validation(
+        conn: psycopg.Connection[Any], tmp_path: Path, check: bool) -> None:
+    conn.execute("set timezone to 'UTC'")
+    registry = load(tmp_path, EXPERIMENT_ROW).configured(slow_query_ms=1e9, check_rows=check)
+    row = registry.run(conn, "experiment_row", name="e")
+    strict = records.Experiment.model_validate(row.model_dump())
+    assert row == strict and row.model_dump() == strict.model_dump()
+    assert list(row.model_dump()) == list(records.Experiment.model_fields)
+    assert row.model_dump_json() == strict.model_dump_json()
+    assert row.created_at.tzinfo is UTC and row.tags == {"k": [1, 2]}
+    with pytest.raises(ValidationError, match="frozen"):
+        row.name = "other"  # type: ignore[misc]
+
+
+def test_a_query_whose_columns_are_not_its_records_fields_is_refused(
+        conn: psycopg.Connection[Any], tmp_path: Path) -> None:
+    conn.execute("set timezone to 'UTC'")
+    registry = load(tmp_path, "-- name: q\n-- returns: many\n-- record: PartitionName\n"
+                              "select relname::text as name, oid from pg_class limit 1;\n")
+    with pytest.raises(QueryRegistryError, match=r"PartitionName record: the query returns "
+                                                 r"columns \['name', 'oid'\]"):
+        registry.run(conn, "q")
+
+
+def test_checked_rows_catch_a_value_its_record_refuses(
+        conn: psycopg.Connection[Any], tmp_path: Path) -> None:
+    conn.execute("set timezone to 'UTC'")
+    text = "-- name: q\n-- returns: many\n-- record: PartitionName\nselect 42 as name;\n"
+    with pytest.raises(QueryRegistryError,
+                       match=r"(?s)PartitionName record: .*Input should be a valid string"):
+        load(tmp_path, text).configured(slow_query_ms=1e9, check_rows=True).run(conn, "q")
+
+
+def test_a_session_in_another_time_zone_gets_validated_utc_records(
+        conn: psycopg.Connection[Any], tmp_path: Path) -> None:
+    conn.execute("set timezone to 'America/New_York'")
+    row = load(tmp_path, EXPERIMENT_ROW).run(conn, "experiment_row", name="e")
+    assert row.created_at.tzinfo is UTC
+    assert row.created_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_json_loads_exactly_and_never_fails_on_a_stored_value(conn: psycopg.Connection[Any]) -> None:
+    big = 123456789012345678901234567890
+    value = conn.execute("select %s::jsonb, '\"\\ud800x\"'::json, '[1e400, 0.1, -0.0]'::json",
+                         (f'{{"n": {big}}}',)).fetchone()
+    assert value == ({"n": big}, "\ud800x", [float("inf"), 0.1, -0.0])
