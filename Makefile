@@ -6,6 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# bash for pipefail: the install's progress filter must not hide pip's exit status
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: install migrate rollback status history seed psql test test-fast lint bench demo queries \
         db-start db-stop clean
@@ -14,9 +17,14 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "resultsdb needs Python 3.11+, found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "resultsdb: creating $(VENV) (once; 'make clean' removes it)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "resultsdb: installing resultsdb[all,dev] into $(VENV), about 1-2 min the first time;" \
+	      "pip's full log: $(VENV)/pip.log"
+	@$(BIN)/python -m pip install --progress-bar off -e '.[all,dev]' 2>&1 | tee $(VENV)/pip.log \
+	  | awk '/^Collecting /{print "  " $$2; fflush()} /^Successfully installed/{print "resultsdb: installed " NF-2 " packages"}' \
+	  || { tail -n 30 $(VENV)/pip.log; echo "resultsdb: install failed (log above, whole log in $(VENV)/pip.log)"; exit 1; }
 	@touch $(STAMP)
 
 migrate: install      ## apply pending migrations
@@ -51,7 +59,7 @@ lint: install
 	$(BIN)/mypy resultsdb benchmarks
 
 bench: install        ## benchmarks; ratios into docs/benchmarks.md
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[all,dev,bench]'
 	$(BIN)/python -m benchmarks
 
 demo: install         ## start the embedded database, migrate, seed, show what is stored

@@ -18,6 +18,12 @@ the leaderboard beside the new ones.
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("series", "the demo")
+require("report", "the demo")
+require("cli", "the demo")
+
 import hashlib
 import json
 import time

@@ -13,6 +13,10 @@ others wait, then find it running and reuse it.
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("embedded", "the embedded PostgreSQL")
+
 import fcntl
 import logging
 import os

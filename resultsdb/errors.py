@@ -159,6 +159,16 @@ class MigrationError(ResultsDBError):
     """Applying or rolling back migrations failed."""
 
 
+class MissingExtra(ResultsDBError, ImportError):
+    """A part of resultsdb was used whose optional packages are not installed. The
+    message names the extra that installs them (``pip install 'resultsdb[series]'``)."""
+
+    def __init__(self, message: str, *, extra: str, missing: list[str]) -> None:
+        super().__init__(message)
+        self.extra = extra
+        self.missing = missing
+
+
 class QueryRegistryError(ResultsDBError):
     """A named-query file is malformed, or a query was called wrongly."""
 

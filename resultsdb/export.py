@@ -7,6 +7,10 @@ trade metadata - are written as JSON text, UUIDs as strings.
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("series", "resultsdb.export")
+
 import json
 from dataclasses import dataclass
 from pathlib import Path

@@ -74,7 +74,8 @@ MAX_PAGE_SIZE = 1000
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False,
+                              defer_build=True)  # built when first used, not at import
 
 
 def _unset() -> Any:

@@ -36,7 +36,9 @@ Progress = Callable[[int, int | None], None]
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # defer_build: a record's validator is built when first used, not at import (most never are:
+    # rows of our queries are built without one, resultsdb.registry.record_row).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Experiment(Record):

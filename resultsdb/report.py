@@ -10,6 +10,11 @@ column plot too.
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("series", "resultsdb.report")
+require("report", "resultsdb.report")
+
 import base64
 import html
 from collections.abc import Sequence
@@ -18,13 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display, and safe in threads and CI
-
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
 from resultsdb import series
@@ -91,8 +92,11 @@ def _label(run: Run) -> str:
 
 
 def _axes() -> tuple[Any, Any, Any]:
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08})
+    # A Figure of its own, not pyplot's: no global backend or figure registry is touched
+    # (the caller's matplotlib set-up stays as it was), and it is safe in threads.
+    fig = Figure(figsize=(11, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True,
+                               gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08})
     return fig, top, bottom
 
 
@@ -106,7 +110,6 @@ def _finish(fig: Any, top: Any, bottom: Any, path: Path) -> Path:
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     fig.align_ylabels([top, bottom])
     fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 

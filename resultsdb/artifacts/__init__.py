@@ -15,6 +15,10 @@ Saving a model's bytes so that nothing partial, lost or unverifiable can result:
     data = store.get(ref)                          # verified before it is returned
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from resultsdb.artifacts.blobs import (
     DEFAULT_GRACE,
     GcReport,
@@ -27,9 +31,20 @@ from resultsdb.artifacts.blobs import (
 )
 from resultsdb.artifacts.cleanup import CleanupReport, cleanup_versions
 from resultsdb.artifacts.reader import VerifyingReader
-from resultsdb.artifacts.snapshots import features_hash, load_snapshot, store_snapshot
 from resultsdb.artifacts.store import ArtifactStore, BlobRef, StagedBlob
 from resultsdb.artifacts.verify import BlobProblem, VerifyReport, totals, verify
+
+if TYPE_CHECKING:
+    from resultsdb.artifacts.snapshots import features_hash, load_snapshot, store_snapshot
+
+
+def __getattr__(name: str) -> Any:
+    """Data snapshots (DataFrames as Parquet: the ``[series]`` extra), imported on first use."""
+    if name in ("features_hash", "load_snapshot", "store_snapshot"):
+        from resultsdb.artifacts import snapshots
+
+        return getattr(snapshots, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_GRACE", "ArtifactStore", "BlobProblem", "BlobRef", "CleanupReport", "GcReport",

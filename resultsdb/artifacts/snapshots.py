@@ -8,6 +8,10 @@ is the stored file's own sha256, which the store verifies on every read.
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("series", "data snapshots (DataFrames as Parquet)")
+
 import hashlib
 import io
 import tempfile

@@ -5,6 +5,10 @@ traceback only with ``--debug``) and exit with a code per error class. Each modu
 of this package registers the commands of one subject on the shared typer app.
 """
 
+from resultsdb._extras import require
+
+require("cli", "the resultsdb command")
+
 from resultsdb.cli import browse, data, migrations, ops, server  # noqa: F401 - register commands
 from resultsdb.cli._app import EXIT_CODES, app, emit, run, state
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from resultsdb import embedded, errors
+from resultsdb import _extras, errors
 from resultsdb.cli._app import Yes, app, confirm, emit, out, run, state
 from resultsdb.db import Database
 
@@ -25,12 +25,16 @@ def db_start_cmd() -> None:
     Example:
       resultsdb db-start
     """
-    settings = state.settings()
-    if settings.url is not None:
-        out.print(f"using {settings.masked_url}; no embedded server to start")
-        return
-    info = embedded.start(settings.data_dir)
-    emit({"pgdata": str(info.pgdata), "socket_dir": info.socket_dir, "pid": info.pid})
+    def go() -> None:
+        settings = state.settings()
+        if settings.url is not None:
+            out.print(f"using {settings.masked_url}; no embedded server to start")
+            return
+        from resultsdb import embedded
+
+        info = embedded.start(settings.data_dir)
+        emit({"pgdata": str(info.pgdata), "socket_dir": info.socket_dir, "pid": info.pid})
+    run(go)
 
 
 @app.command("db-stop")
@@ -41,9 +45,12 @@ def db_stop_cmd() -> None:
     Example:
       resultsdb db-stop
     """
-    settings = state.settings()
-    stopped = embedded.stop(settings.data_dir)
-    out.print("stopped" if stopped else "not running")
+    def go() -> None:
+        from resultsdb import embedded
+
+        stopped = embedded.stop(state.settings().data_dir)
+        out.print("stopped" if stopped else "not running")
+    run(go)
 
 
 @app.command("psql")
@@ -60,7 +67,11 @@ def psql_cmd(
         db = Database(state.settings())
         conninfo = db.conninfo
         # The system psql has readline; the bundled one (built without it) is the fallback.
-        psql = shutil.which("psql") or str(embedded.bin_dir() / "psql")
+        psql = shutil.which("psql")
+        if psql is None:
+            from resultsdb import embedded
+
+            psql = str(embedded.bin_dir() / "psql")
         sys.stdout.flush()
         os.execv(psql, [psql, conninfo, *(args or [])])  # noqa: S606 - replace this process with psql
     run(go)
@@ -94,10 +105,19 @@ def clean_cmd(yes: Yes = False) -> None:
                 f"({', '.join(entries) or 'empty'}): the embedded database and all its data.",
                 yes=yes)
         servers = [data_dir, *sorted(p for p in data_dir.iterdir() if p.is_dir())]
-        stopped = [str(d) for d in servers if embedded.stop(d)]
+        stopped = [str(d) for d in servers if _stop_embedded(d)]
         shutil.rmtree(data_dir)
         emit({"data_dir": str(data_dir), "removed": True, "servers_stopped": stopped})
     run(go)
+
+
+def _stop_embedded(data_dir: Path) -> bool:
+    """Stop an embedded server of ``data_dir``; without the embedded extra none can run."""
+    if _extras.missing("embedded"):
+        return False
+    from resultsdb import embedded
+
+    return embedded.stop(data_dir)
 
 
 def _check_removable(data_dir: Path) -> None:

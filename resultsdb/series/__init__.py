@@ -7,6 +7,10 @@ Read: :func:`read_equity`, :func:`read_trades` (pandas), their ``_arrow`` twins,
 Retention: :func:`archive`, :func:`restore`, :func:`archivable`, :func:`manifests`.
 """
 
+from resultsdb._extras import require
+
+require("series", "resultsdb.series (equity curves and trade logs)")
+
 from resultsdb.series.ingest import WriteResult, batches, write_equity, write_trades
 from resultsdb.series.partitions import (
     ArchivedPartition,

@@ -17,6 +17,10 @@ column per trial) and need only numpy and ``statistics.NormalDist``.
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("series", "resultsdb.stats.overfitting (PBO, the deflated Sharpe ratio)")
+
 import math
 from itertools import combinations, islice
 from statistics import NormalDist

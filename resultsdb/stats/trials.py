@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from resultsdb._extras import require
+
+require("series", "resultsdb.stats.trials")
+
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
