@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from resultsdb._extras import require
 from resultsdb.errors import MissingExtra
+from resultsdb.extras import require
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ the leaderboard beside the new ones.
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "the demo")
 require("report", "the demo")

@@ -13,7 +13,7 @@ others wait, then find it running and reuse it.
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("embedded", "the embedded PostgreSQL")
 

@@ -7,7 +7,7 @@ trade metadata - are written as JSON text, UUIDs as strings.
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "resultsdb.export")
 

@@ -10,7 +10,7 @@ column plot too.
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "resultsdb.report")
 require("report", "resultsdb.report")

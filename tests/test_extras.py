@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from resultsdb import _extras
+from resultsdb import extras
 from resultsdb.errors import MissingExtra
 
-OPTIONAL = sorted({m for modules in _extras.EXTRAS.values() for m in modules})
+OPTIONAL = sorted({m for modules in extras.EXTRAS.values() for m in modules})
 
 
 def python(code: str, *args: str) -> str:
@@ -33,15 +33,15 @@ def test_import_resultsdb_loads_no_optional_package() -> None:
 
 
 def test_a_part_used_without_its_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_extras, "find_spec", lambda name: None if name == "pyarrow" else object())
-    assert _extras.missing("series") == ["pyarrow"]
+    monkeypatch.setattr(extras, "find_spec", lambda name: None if name == "pyarrow" else object())
+    assert extras.missing("series") == ["pyarrow"]
     with pytest.raises(MissingExtra) as caught:
-        _extras.require("series", "write_equity")
+        extras.require("series", "write_equity")
     assert caught.value.extra == "series" and caught.value.missing == ["pyarrow"]
     assert str(caught.value) == ("write_equity needs the 'series' extra, which is not installed "
                                  "(no module pyarrow): pip install 'resultsdb[series]'")
     assert isinstance(caught.value, ImportError)  # `except ImportError` still catches it
-    _extras.require("cli", "the resultsdb command")  # present: nothing raised
+    extras.require("cli", "the resultsdb command")  # present: nothing raised
 
 
 def test_the_report_leaves_the_callers_matplotlib_backend_and_pyplot_alone(tmp_path: Path) -> None:

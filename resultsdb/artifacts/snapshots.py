@@ -8,7 +8,7 @@ is the stored file's own sha256, which the store verifies on every read.
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "data snapshots (DataFrames as Parquet)")
 

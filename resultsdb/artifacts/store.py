@@ -30,7 +30,6 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.spec import AbstractBufferedFile
 
-from resultsdb._extras import require
 from resultsdb.artifacts import _copy, _multipart, keys
 from resultsdb.artifacts import _sources as sources
 from resultsdb.artifacts._errors import SourceFailed, mapped
@@ -38,6 +37,7 @@ from resultsdb.artifacts._sources import Data
 from resultsdb.artifacts.reader import VerifyingReader
 from resultsdb.config import Settings
 from resultsdb.errors import ArtifactCorrupt, InvalidArtifactKey
+from resultsdb.extras import require
 
 # 4 MiB: large enough that per-chunk overhead vanishes and hashing overlaps writing well,
 # small enough that a put holds a few MiB whatever the blob's size.

@@ -5,7 +5,7 @@ traceback only with ``--debug``) and exit with a code per error class. Each modu
 of this package registers the commands of one subject on the shared typer app.
 """
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("cli", "the resultsdb command")
 

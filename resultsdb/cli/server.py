@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from resultsdb import _extras, errors
+from resultsdb import errors, extras
 from resultsdb.cli._app import Yes, app, confirm, emit, out, run, state
 from resultsdb.db import Database
 
@@ -113,7 +113,7 @@ def clean_cmd(yes: Yes = False) -> None:
 
 def _stop_embedded(data_dir: Path) -> bool:
     """Stop an embedded server of ``data_dir``; without the embedded extra none can run."""
-    if _extras.missing("embedded"):
+    if extras.missing("embedded"):
         return False
     from resultsdb import embedded
 

@@ -7,7 +7,7 @@ Read: :func:`read_equity`, :func:`read_trades` (pandas), their ``_arrow`` twins,
 Retention: :func:`archive`, :func:`restore`, :func:`archivable`, :func:`manifests`.
 """
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "resultsdb.series (equity curves and trade logs)")
 

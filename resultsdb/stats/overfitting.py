@@ -17,7 +17,7 @@ column per trial) and need only numpy and ``statistics.NormalDist``.
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "resultsdb.stats.overfitting (PBO, the deflated Sharpe ratio)")
 

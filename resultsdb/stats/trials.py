@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resultsdb._extras import require
+from resultsdb.extras import require
 
 require("series", "resultsdb.stats.trials")
 
