@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core (each with its own embedded server and databases)
+PYTEST_WORKERS ?= auto
 # bash for pipefail: the install's progress filter must not hide pip's exit status
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
@@ -46,10 +48,10 @@ psql: install         ## psql on the configured database
 	$(BIN)/resultsdb psql
 
 test: install         ## the whole suite, slow tests included (as CI runs it)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install    ## skip tests marked slow
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 queries: install       ## regenerate resultsdb/queries.py from the sql/queries headers
 	$(BIN)/python -m resultsdb.codegen

@@ -33,6 +33,11 @@ TEST_QUERIES = Registry.load(ROOT / "tests" / "sql")
 # Every row a Database reads is validated against its strict record as well as built from
 # the schema's types (RESULTSDB_CHECK_ROWS): a record that drifted from its query fails here.
 os.environ.setdefault("RESULTSDB_CHECK_ROWS", "1")
+# rich fixes a console's width from COLUMNS when it is built (resultsdb.cli._app's, at
+# import); pytest-xdist's workers start with COLUMNS=80. The CLI tests set COLUMNS for each
+# invocation, which rich reads only when it was unset at construction.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 TEST_DATA_DIR = Path(os.environ.get("RESULTSDB_TEST_DATA_DIR", ROOT / ".resultsdb" / "test"))
 
 

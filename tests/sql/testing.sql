@@ -147,3 +147,20 @@ select setval(cast(:name as regclass), :value, :is_called);
 -- Zero this database's activity counters, as a fresh clone has them: autovacuum decides
 -- from them, and would otherwise analyze tables an earlier test filled, mid-test.
 select pg_stat_reset();
+
+-- name: tables_with_pages
+-- returns: scalar
+-- type: json
+-- Of these tables and their partitions, the ones whose file holds a page: those a row was
+-- written to (even one rolled back or deleted) since they were created or truncated.
+select coalesce(jsonb_agg(format('%I', c.relname) order by c.relname), '[]')
+  from unnest(:tables::text[]) as t(name)
+ cross join lateral (select t.name::regclass as relid  -- a plain table has no tree
+                     union select relid from pg_partition_tree(t.name::regclass)) as p
+  join pg_class c on c.oid = p.relid
+ where c.relkind = 'r' and pg_relation_size(c.oid) > 0;
+
+-- name: commit_without_flush
+-- returns: none
+-- This transaction's commit does not wait for the WAL to reach the disk.
+set local synchronous_commit = off;
