@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import psycopg
 import tenacity
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from resultsdb import _paths, connecting, sqlstate
@@ -97,10 +98,19 @@ class Database:
         return {
             "autocommit": True,
             "application_name": s.application_name,
-            "connect_timeout": s.connect_timeout,
+            "connect_timeout": self._connect_timeout(),
             "options": options,
             "prepare_threshold": s.prepare_threshold,
         }
+
+    def _connect_timeout(self) -> int:
+        """A ``connect_timeout`` the URL gives, else RESULTSDB_CONNECT_TIMEOUT: what a
+        person wrote in the URL is not overridden by a default."""
+        given = conninfo_to_dict(self.conninfo).get("connect_timeout")
+        try:
+            return max(1, int(given)) if given is not None else self.settings.connect_timeout
+        except ValueError:
+            return self.settings.connect_timeout  # libpq refuses it, with its own message
 
     @property
     def pool(self) -> ConnectionPool[Connection]:
@@ -136,7 +146,7 @@ class Database:
             open=False,
         )
         try:
-            pool.open(wait=s.pool_min_size > 0, timeout=float(s.connect_timeout))
+            pool.open(wait=s.pool_min_size > 0, timeout=float(self._connect_timeout()))
         except PoolTimeout:
             pool.close(timeout=0)
             raise self._unreachable(conninfo) from None

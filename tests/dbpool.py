@@ -50,6 +50,7 @@ class DatabasePool:
         self._admin = admin
         self._create, self._drop, self._new_name = create, drop, new_name
         self._free: list[str] = []
+        self._made: set[str] = set()  # every database this pool created and has not dropped
         self.reused = self.recreated = 0
         probe = self.take()
         with self._connect(probe) as conn:
@@ -75,9 +76,10 @@ class DatabasePool:
                 if self._q.run(conn, "schema_fingerprint") == self._fingerprint:
                     return name
             self.recreated += 1
-            self._drop(name)
+            self._dropped(name)
         name = self._new_name()
         self._create(name)
+        self._made.add(name)
         return name
 
     def give_back(self, name: str) -> None:
@@ -90,6 +92,10 @@ class DatabasePool:
         except Exception as exc:  # noqa: BLE001 - any doubt: the database goes
             log.info("test database %s is dropped, not reused: %s", name, exc)
         self.recreated += 1
+        self._dropped(name)
+
+    def _dropped(self, name: str) -> None:
+        self._made.discard(name)
         self._drop(name)
 
     def _reset(self, name: str) -> bool:
@@ -119,6 +125,8 @@ class DatabasePool:
         return True
 
     def close(self) -> None:
-        while self._free:
+        """Drop every database the pool made: the free ones and any still handed out."""
+        self._free.clear()
+        for name in sorted(self._made):
             with contextlib.suppress(Exception):
-                self._drop(self._free.pop())
+                self._dropped(name)

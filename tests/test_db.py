@@ -277,3 +277,12 @@ def test_threads_making_their_first_replica_read_together_open_one_pool(
         db.close()
         for pool in opened:
             pool.close()
+
+
+def test_a_connect_timeout_in_the_url_is_not_overridden_by_the_setting() -> None:
+    from resultsdb.config import Settings
+
+    given = Database(Settings(connect_timeout=10), url="postgresql://u@127.0.0.1:1/x?connect_timeout=2")
+    assert given._connect_kwargs()["connect_timeout"] == 2
+    default = Database(Settings(connect_timeout=7), url="postgresql://u@127.0.0.1:1/x")
+    assert default._connect_kwargs()["connect_timeout"] == 7
