@@ -90,7 +90,8 @@ def test_the_password_never_appears_in_cli_output(secret_url: tuple[str, str]) -
     for args in (["--url", url, "status"], ["--url", url, "--json", "status"],
                  ["--url", url, "stats-run", "not-a-uuid"],
                  ["--url", url, "--debug", "health"],
-                 ["--url", make_conninfo(url, port="1", host="127.0.0.1"), "status"]):
+                 ["--url", make_conninfo(url, port="1", host="127.0.0.1", connect_timeout="2"),
+                  "status"]):
         result = runner.invoke(app, args)
         out = result.stdout + result.stderr + (chain(result.exception) if result.exception
                                                and not isinstance(result.exception, SystemExit)
