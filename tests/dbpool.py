@@ -51,6 +51,7 @@ class DatabasePool:
         self._create, self._drop, self._new_name = create, drop, new_name
         self._free: list[str] = []
         self._made: set[str] = set()  # every database this pool created and has not dropped
+        self._planner: dict[str, str] = {}  # a free database's planner statistics when freed
         self.reused = self.recreated = 0
         probe = self.take()
         with self._connect(probe) as conn:
@@ -58,6 +59,7 @@ class DatabasePool:
             tables = self._q.run(conn, "schema_tables")
             digests = {t: self._q.run(conn, "table_digest", identifiers={"table": t}) for t in tables}
             self._sequences = self._q.run(conn, "sequence_values")
+            self._planner[probe] = self._q.run(conn, "planner_statistics")
         nothing = hashlib.md5(b"").hexdigest()  # noqa: S324 - what md5('') gives in SQL
         self._filled = {t: d for t, d in digests.items() if d != nothing}
         self._emptied = [t for t in tables if t not in self._filled]
@@ -72,8 +74,9 @@ class DatabasePool:
             name = self._free.pop()
             # Checked again as it is handed out: autovacuum may have analyzed a table of it
             # since (the inserts of the test before asked for that), which changes plans.
+            # Nothing else touches a free database, so its planner statistics are enough.
             with self._connect(name) as conn:
-                if self._q.run(conn, "schema_fingerprint") == self._fingerprint:
+                if self._q.run(conn, "planner_statistics") == self._planner.pop(name, None):
                     return name
             self.recreated += 1
             self._dropped(name)
@@ -96,6 +99,7 @@ class DatabasePool:
 
     def _dropped(self, name: str) -> None:
         self._made.discard(name)
+        self._planner.pop(name, None)
         self._drop(name)
 
     def _reset(self, name: str) -> bool:
@@ -122,6 +126,7 @@ class DatabasePool:
                 for seq, value, called in moved:
                     self._q.run(conn, "set_sequence", name=seq, value=value, is_called=called)
             self._q.run(conn, "reset_statistics")
+            self._planner[name] = self._q.run(conn, "planner_statistics")
         return True
 
     def close(self) -> None:

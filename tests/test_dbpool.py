@@ -82,3 +82,18 @@ def test_a_database_whose_schema_changed_is_dropped(pg_server: Server, pool: Dat
     replacement = pool.take()
     assert replacement != taken
     assert state(pg_server, replacement) == fresh
+
+
+def test_a_free_database_that_autovacuum_analyzed_while_it_waited_is_dropped(
+        pg_server: Server, pool: DatabasePool) -> None:
+    taken = pool.take()
+    fresh = state(pg_server, taken)
+    with Database(url=pg_server.conninfo(taken)) as db:
+        seed(db)
+    pool.give_back(taken)
+    assert (pool.reused, pool.recreated) == (1, 0)
+    with psycopg.connect(pg_server.conninfo(taken), autocommit=True) as conn:
+        conn.execute("analyze runs")  # as autovacuum would, while nobody holds it
+    replacement = pool.take()
+    assert replacement != taken and pool.recreated == 1
+    assert state(pg_server, replacement) == fresh

@@ -164,3 +164,13 @@ select coalesce(jsonb_agg(format('%I', c.relname) order by c.relname), '[]')
 -- returns: none
 -- This transaction's commit does not wait for the WAL to reach the disk.
 set local synchronous_commit = off;
+
+-- name: planner_statistics
+-- returns: scalar
+-- type: str
+-- A digest of what autovacuum may change in a database nobody uses: each relation's size
+-- and row estimates, as the planner reads them (a cheap part of schema_fingerprint).
+select md5(string_agg(format('%s %s %s %s', c.relname, c.relpages, c.reltuples,
+                             c.relallvisible), E'\n' order by c.relname))
+  from pg_class c
+ where c.relnamespace = current_schema()::regnamespace;
