@@ -92,21 +92,22 @@ class Database:
 
     # -- pool -----------------------------------------------------------------------
 
-    def _connect_kwargs(self) -> dict[str, Any]:
+    def _connect_kwargs(self, conninfo: str) -> dict[str, Any]:
+        """Session settings for a connection to ``conninfo`` (the primary's or the replica's)."""
         s = self.settings
         options = f"-c TimeZone=UTC -c statement_timeout={s.statement_timeout_ms}"
         return {
             "autocommit": True,
             "application_name": s.application_name,
-            "connect_timeout": self._connect_timeout(),
+            "connect_timeout": self._connect_timeout(conninfo),
             "options": options,
             "prepare_threshold": s.prepare_threshold,
         }
 
-    def _connect_timeout(self) -> int:
+    def _connect_timeout(self, conninfo: str) -> int:
         """A ``connect_timeout`` the URL gives, else RESULTSDB_CONNECT_TIMEOUT: what a
         person wrote in the URL is not overridden by a default."""
-        given = conninfo_to_dict(self.conninfo).get("connect_timeout")
+        given = conninfo_to_dict(conninfo).get("connect_timeout")
         try:
             return max(1, int(given)) if given is not None else self.settings.connect_timeout
         except ValueError:
@@ -137,7 +138,7 @@ class Database:
             min_size=s.pool_min_size,
             max_size=s.pool_max_size,
             timeout=s.pool_timeout,
-            kwargs=self._connect_kwargs(),
+            kwargs=self._connect_kwargs(conninfo),
             connection_class=Connection,
             configure=self._configure,
             check=pre_ping,  # the spec's pre-ping (a round trip only when needed)
@@ -146,7 +147,7 @@ class Database:
             open=False,
         )
         try:
-            pool.open(wait=s.pool_min_size > 0, timeout=float(self._connect_timeout()))
+            pool.open(wait=s.pool_min_size > 0, timeout=float(self._connect_timeout(conninfo)))
         except PoolTimeout:
             pool.close(timeout=0)
             raise self._unreachable(conninfo) from None
@@ -158,7 +159,8 @@ class Database:
     def connect(self, conninfo: str | None = None) -> Connection:
         """A new connection outside the pool (for catalog reads, locks held across a
         migration), with this Database's queries and session settings."""
-        conn = Connection.connect(conninfo or self.conninfo, **self._connect_kwargs())
+        conninfo = conninfo or self.conninfo
+        conn = Connection.connect(conninfo, **self._connect_kwargs(conninfo))
         self._configure(conn)
         return conn
 
@@ -191,10 +193,10 @@ class Database:
         """One direct connection attempt: None when it connects, else the error saying why
         not, classified by the SQLSTATE the server refused it with (resultsdb.connecting)."""
         try:
-            Connection.connect(conninfo, **self._connect_kwargs()).close()
+            Connection.connect(conninfo, **self._connect_kwargs(conninfo)).close()
         except psycopg.Error as exc:
-            return connecting.explain(exc, conninfo, self._connect_kwargs(), self._where(conninfo),
-                                   self.registry)
+            return connecting.explain(exc, conninfo, self._connect_kwargs(conninfo),
+                                      self._where(conninfo), self.registry)
         return None
 
     def _where(self, conninfo: str) -> str:

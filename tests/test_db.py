@@ -283,6 +283,10 @@ def test_a_connect_timeout_in_the_url_is_not_overridden_by_the_setting() -> None
     from resultsdb.config import Settings
 
     given = Database(Settings(connect_timeout=10), url="postgresql://u@127.0.0.1:1/x?connect_timeout=2")
-    assert given._connect_kwargs()["connect_timeout"] == 2
+    assert given._connect_kwargs(given.conninfo)["connect_timeout"] == 2
     default = Database(Settings(connect_timeout=7), url="postgresql://u@127.0.0.1:1/x")
-    assert default._connect_kwargs()["connect_timeout"] == 7
+    assert default._connect_kwargs(default.conninfo)["connect_timeout"] == 7
+    # each connection string its own: a replica's URL decides for the replica
+    replica = "postgresql://r@127.0.0.1:1/x?connect_timeout=3"
+    assert default._connect_kwargs(replica)["connect_timeout"] == 3
+    assert given._connect_kwargs("postgresql://r@127.0.0.1:1/x")["connect_timeout"] == 10
