@@ -181,7 +181,7 @@ def record_row(record: type[R], *, check: bool = False) -> BaseRowFactory[R]:
                 strict = validate(dict(zip(names, values, strict=True)))
             except ValidationError as exc:
                 raise QueryRegistryError(f"{record.__name__} record: {exc}") from None
-            if row != strict or row.model_dump() != strict.model_dump():
+            if row != strict:  # pydantic compares every field's value
                 diff = [f for f in fields if getattr(row, f) != getattr(strict, f)]
                 raise QueryRegistryError(f"{record.__name__} record: the row's {diff} differ "
                                          "from their strict validation")

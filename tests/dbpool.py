@@ -10,9 +10,9 @@ made its template again instead, when that is cheap and certain:
    columns, constraints, indexes, triggers, functions, schemas, database settings - and
    the rows of the tables the template filled (yoyo's log, the status machines) must
    equal the template's;
-3. then the other tables that a row reached are truncated (their files start empty, as a
-   clone's do, so the planner sees the same sizes) and the sequences that moved set back,
-   in one transaction, and
+3. then, when a row reached any of the other tables, they are all truncated (foreign keys
+   allow no fewer; their files start empty, as a clone's do, so the planner sees the same
+   sizes) and the sequences that moved set back, in one transaction, and
    the activity counters zeroed (autovacuum would otherwise analyze, mid-test, tables an
    earlier test filled).
 
