@@ -10,6 +10,7 @@ clone of it, so tests are independent and can run in any order.
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -128,11 +129,33 @@ def database_pool(pg_server: Server, template_db: str) -> Iterator[DatabasePool]
     pool.close()
 
 
+# What a test that depends on table sizes says: these modules' tests are marked "plans".
+SIZE_SENSITIVE = re.compile(r"\bexplain\b|relpages|reltuples|seq_scan|idx_scan|relation_size",
+                            re.IGNORECASE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark "plans" every test of a module that asserts a plan or a table's size, so that no
+    such test is forgotten: its database's table files are empty, as a fresh clone's are.
+    And run the slow tests first: pytest-xdist hands tests out in this order, so a 30 s test
+    started last would leave the other workers idle at the end."""
+    sensitive: dict[Path, bool] = {}
+    for item in items:
+        path = item.path
+        if path not in sensitive:
+            sensitive[path] = bool(SIZE_SENSITIVE.search(path.read_text(encoding="utf-8")))
+        if sensitive[path]:
+            item.add_marker(pytest.mark.plans)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: else as written
+
+
 @pytest.fixture
-def db_url(pg_server: Server, database_pool: DatabasePool) -> Iterator[str]:
+def db_url(pg_server: Server, database_pool: DatabasePool, request: pytest.FixtureRequest
+           ) -> Iterator[str]:
     """Connection string of a migrated database for this test alone: a clone of the
-    template, or one an earlier test left as the template was (tests/dbpool.py)."""
-    name = database_pool.take()
+    template, or one an earlier test left as the template was (tests/dbpool.py), its table
+    files empty too when the test is marked "plans"."""
+    name = database_pool.take(empty_files=request.node.get_closest_marker("plans") is not None)
     yield pg_server.conninfo(name)
     database_pool.give_back(name)
 

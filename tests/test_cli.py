@@ -152,6 +152,7 @@ def test_db_start_and_stop_embedded(tmp_path: Path) -> None:
     assert "not running" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["seed", "demo"])
 def test_seed_and_demo_run_twice(db_url: str, command: str) -> None:
     for _ in range(2):

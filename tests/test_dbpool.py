@@ -9,10 +9,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from resultsdb import ResultsDB
 from resultsdb.db import Database
 from resultsdb.seed import seed
 from tests.conftest import TEST_QUERIES, Server, unique_name
-from tests.dbpool import DatabasePool
+from tests.dbpool import TRUNCATE_ABOVE, DatabasePool
 
 
 @pytest.fixture
@@ -97,3 +98,42 @@ def test_a_free_database_that_autovacuum_analyzed_while_it_waited_is_dropped(
     replacement = pool.take()
     assert replacement != taken and pool.recreated == 1
     assert state(pg_server, replacement) == fresh
+
+
+def file_bytes(pg_server: Server, name: str) -> dict[str, int]:
+    """The tables (and partitions) whose files hold a page, with their sizes."""
+    with psycopg.connect(pg_server.conninfo(name), autocommit=True) as conn:
+        tables = TEST_QUERIES.run(conn, "schema_tables")
+        return TEST_QUERIES.run(conn, "table_file_bytes", tables=tables)
+
+
+def test_rows_are_deleted_and_files_emptied_only_for_a_test_that_asks(pg_server: Server,
+                                                                       pool: DatabasePool) -> None:
+    fresh = pool.take()
+    before, clone_files = state(pg_server, fresh), file_bytes(pg_server, fresh)
+    with ResultsDB(url=pg_server.conninfo(fresh)) as rdb:
+        with rdb.run(rdb.start_experiment("e"), "r") as run:
+            rdb.log_summary_metrics(run, {"sharpe": 1.0})
+    pool.give_back(fresh)
+    again = pool.take()
+    assert again == fresh and state(pg_server, again) == before  # no row, same schema
+    dead = set(file_bytes(pg_server, again)) - set(clone_files)  # files holding dead rows
+    assert {"experiments", "runs", "run_metrics"} <= dead
+    pool.give_back(again)
+    emptied = pool.take(empty_files=True)
+    assert emptied == fresh and (pool.reused, pool.recreated) == (2, 0)
+    assert file_bytes(pg_server, emptied) == clone_files
+    assert state(pg_server, emptied) == before
+
+
+def test_a_database_with_more_than_the_limit_in_its_files_is_truncated(pg_server: Server,
+                                                                        pool: DatabasePool) -> None:
+    taken = pool.take()
+    clone_files = file_bytes(pg_server, taken)
+    with ResultsDB(url=pg_server.conninfo(taken)) as rdb:
+        with rdb.run(rdb.start_experiment("e"), "r") as run:
+            rdb.log_summary_metrics(run, {f"metric_{j}": float(j) for j in range(20_000)})
+    assert sum(file_bytes(pg_server, taken).values()) > TRUNCATE_ABOVE
+    pool.give_back(taken)
+    again = pool.take()
+    assert again == taken and file_bytes(pg_server, again) == clone_files

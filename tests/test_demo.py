@@ -43,6 +43,7 @@ def rows(settings: Settings) -> dict[str, int]:
                 "trials": sum(len(rdb.trials(s)) for s in searches)}
 
 
+@pytest.mark.slow
 def test_a_rerun_writes_nothing_and_the_leaderboard_lists_each_run_once(settings: Settings) -> None:
     first = demo.main(settings, quiet, trials=TRIALS)
     before = rows(settings)
@@ -60,6 +61,7 @@ def test_a_rerun_writes_nothing_and_the_leaderboard_lists_each_run_once(settings
         assert verify(rdb.db, ArtifactStore(str(settings.artifacts_url))).ok
 
 
+@pytest.mark.slow
 def test_a_second_cli_demo_duplicates_no_leaderboard_row(db_url: str, settings: Settings,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo, "TRIALS", TRIALS)

@@ -32,6 +32,37 @@ def test_import_resultsdb_loads_no_optional_package() -> None:
     assert loaded == []
 
 
+# What a pipeline stage pays for when it imports resultsdb only to pass it on, and what the
+# command's --help pays for: neither needs a driver, a model library or the migrator.
+HEAVY = ["psycopg", "psycopg_pool", "pydantic", "pydantic_settings", "yoyo", "fsspec", "tenacity"]
+
+
+def loaded_after(code: str) -> list[str]:
+    return json.loads(python(
+        f"import json, sys\n{code}\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"))
+
+
+def test_import_resultsdb_is_lazy_and_its_names_load_on_first_use() -> None:
+    assert loaded_after("import resultsdb, resultsdb.errors") == []
+    assert {"psycopg", "pydantic"} <= set(loaded_after("import resultsdb; resultsdb.connect"))
+    names = json.loads(python(
+        "import json, resultsdb\n"
+        "print(json.dumps([n for n in resultsdb.__all__ if getattr(resultsdb, n, None) is None]"
+        " + [n for n in resultsdb.__all__ if n not in dir(resultsdb)]))"))
+    assert names == []
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        import resultsdb
+
+        resultsdb.nothing_here  # noqa: B018 - the attribute access is the test
+
+
+def test_cli_help_loads_no_driver_and_no_model_library() -> None:
+    assert loaded_after(
+        "import sys\nfrom resultsdb.__main__ import main\nsys.argv = ['resultsdb', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass") == []
+
+
 def test_a_part_used_without_its_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(extras, "find_spec", lambda name: None if name == "pyarrow" else object())
     assert extras.missing("series") == ["pyarrow"]

@@ -118,6 +118,7 @@ def postmasters(pgdata: Path) -> list[psutil.Process]:
 # -- several processes on a fresh folder ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_four_processes_on_a_fresh_folder_share_one_server_and_one_database() -> None:
     folder = fresh_dir()
     go = folder / "go"

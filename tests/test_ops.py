@@ -93,6 +93,7 @@ def test_cli_health_exit_codes_and_json(db_url: str, conn: Any, tmp_path: Path) 
     assert json.loads(out)["healthy"] is False
 
 
+@pytest.mark.slow
 def test_cli_health_reports_an_unreachable_server_without_its_password(tmp_path: Path) -> None:
     env = {"RESULTSDB_CONNECT_TIMEOUT": "1", "RESULTSDB_POOL_TIMEOUT": "1",
            "RESULTSDB_ARTIFACTS_URL": (tmp_path / "a").as_uri()}

@@ -103,6 +103,7 @@ def test_without_a_replica_url_replica_reads_use_the_primary(db: Database) -> No
     assert "replica" not in [c.name for c in ops.health(db).checks]
 
 
+@pytest.mark.slow
 def test_an_unreachable_replica_fails_its_check_and_hides_its_password(db_url: str) -> None:
     bad = "postgresql://reader:s3cret-replica-pw@127.0.0.1:1/results"
     settings = Settings(url=db_url, read_url=bad, connect_timeout=1, pool_timeout=1)

@@ -13,20 +13,24 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Annotated, Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from resultsdb import errors
-from resultsdb.config import Settings
-from resultsdb.db import Database
-from resultsdb.records import Progress, RefKind
+
+if TYPE_CHECKING:  # imported where used: --help needs neither psycopg nor pydantic
+    from uuid import UUID
+
+    from pydantic import BaseModel
+
+    from resultsdb.config import Settings
+    from resultsdb.db import Database
+    from resultsdb.records import Progress, RefKind
 
 GLOBAL_OPTIONS = ("url", "as_json", "as_csv", "debug")
 
@@ -103,11 +107,19 @@ class State:
         self.debug = False
 
     def settings(self) -> Settings:
+        from resultsdb.config import Settings
+
         return Settings(url=self.url) if self.url else Settings()
+
+    def new_database(self) -> Database:
+        """A Database of the command's settings, not yet opened."""
+        from resultsdb.db import Database
+
+        return Database(self.settings())
 
     @contextmanager
     def database(self) -> Iterator[Database]:
-        with Database(self.settings()) as db:
+        with self.new_database() as db:
             yield db
 
 
@@ -162,6 +174,8 @@ def _main(
 
 
 def _plain(value: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if is_dataclass(value) and not isinstance(value, type):

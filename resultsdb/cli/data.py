@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from resultsdb import migrate
 from resultsdb.cli._app import Yes, app, confirm, emit, optional_id, progress, ref_id, run, state
-from resultsdb.repositories import catalog
 
 # -- data ----------------------------------------------------------------------------
 
@@ -22,7 +20,7 @@ def seed_cmd() -> None:
     Example:
       resultsdb seed
     """
-    from resultsdb import seed
+    from resultsdb import migrate, seed
 
     def go() -> None:
         with state.database() as db:
@@ -53,6 +51,8 @@ def partitions_cmd() -> None:
     Example:
       resultsdb partitions --json
     """
+    from resultsdb.repositories import catalog
+
     def go() -> None:
         with state.database() as db:
             emit(db.read(catalog.series_partitions), title="partitions")

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from resultsdb import migrate
 from resultsdb.cli._app import Yes, app, confirm, emit, migrations_app, out, run, state
-from resultsdb.db import Database
 
 # -- migrations --------------------------------------------------------------------
 
@@ -22,6 +20,8 @@ def migrate_cmd() -> None:
     Example:
       resultsdb migrate
     """
+    from resultsdb import migrate
+
     def go() -> None:
         with state.database() as db:
             applied = migrate.migrate(db)
@@ -43,6 +43,8 @@ def rollback_cmd(
     Example:
       resultsdb rollback --steps 1
     """
+    from resultsdb import migrate
+
     def go() -> None:
         with state.database() as db:
             first = migrate.status(db)[0].id
@@ -61,6 +63,8 @@ def status_cmd() -> None:
     Example:
       resultsdb status --json
     """
+    from resultsdb import migrate
+
     def go() -> None:
         with state.database() as db:
             emit(migrate.status(db), title=f"migrations on {db.masked_url}")
@@ -75,6 +79,8 @@ def history_cmd() -> None:
     Example:
       resultsdb history
     """
+    from resultsdb import migrate
+
     def go() -> None:
         with state.database() as db:
             emit(migrate.history(db), title="migration history")
@@ -89,6 +95,8 @@ def break_lock_cmd() -> None:
     Example:
       resultsdb break-lock
     """
+    from resultsdb import migrate
+
     def go() -> None:
         with state.database() as db:
             migrate.break_lock(db)
@@ -104,9 +112,13 @@ def init_cmd() -> None:
     Example:
       RESULTSDB_URL=postgresql://me@db.example/results resultsdb init
     """
+    from resultsdb import migrate
+
     def go() -> None:
         settings = state.settings()
         created = migrate.create_database(settings)
+        from resultsdb.db import Database
+
         with Database(settings) as db:
             applied = migrate.migrate(db)
             emit({"database": db.masked_url, "created": created, "applied": applied})
@@ -126,6 +138,8 @@ def migrations_new_cmd(
     Example:
       resultsdb migrations new add_run_notes
     """
+    from resultsdb import migrate
+
     def go() -> None:
         forward, backward = migrate.new_migration(name, directory=directory)
         emit({"migration": str(forward), "rollback": str(backward)})

@@ -10,7 +10,6 @@ import typer
 
 from resultsdb import errors
 from resultsdb.cli._app import _plain, app, emit, err, ref_id, run, state
-from resultsdb.db import Database
 
 # -- artifacts -----------------------------------------------------------------------
 
@@ -165,7 +164,7 @@ def health_cmd(
     from resultsdb import ops
 
     def go() -> ops.HealthReport:
-        db = Database(state.settings())  # not opened here: a server that is down is a result
+        db = state.new_database()  # not opened here: a server that is down is a result
         try:
             report = ops.health(db, months_ahead=months_ahead)
         finally:

@@ -12,7 +12,6 @@ import typer
 
 from resultsdb import errors, extras
 from resultsdb.cli._app import Yes, app, confirm, emit, out, run, state
-from resultsdb.db import Database
 
 # -- the embedded server ------------------------------------------------------------
 
@@ -64,7 +63,7 @@ def psql_cmd(
       resultsdb psql -- -c '\\d+ equity_curves'
     """
     def go() -> None:
-        db = Database(state.settings())
+        db = state.new_database()
         conninfo = db.conninfo
         # The system psql has readline; the bundled one (built without it) is the fallback.
         psql = shutil.which("psql")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -235,16 +236,23 @@ class _Write:
             batch.peak = series_repo.equity_peak_before(conn, self.run_id, self.model_id,
                                                         _timestamp(batch.first_ts))
         if checked_first is not None:
-            with series_repo.copy_in(conn, batch.kind) as copy:
+            # A thread sends each chunk while the next is read, checked and encoded: the
+            # server's work overlaps the client's, and no more than two chunks are in memory.
+            with series_repo.copy_in(conn, batch.kind) as copy, \
+                    ThreadPoolExecutor(1, thread_name_prefix="resultsdb-copy") as sender:
                 copy.write(HEADER)
                 checked = checked_first
+                sent: Future[None] | None = None
                 while True:
                     body = encode(batch.fields(checked, self.run_id, self.model_id), checked.n)
-                    copy.write(body.data)
+                    if sent is not None:
+                        sent.result()  # the chunk before is with the server (or its error raised)
+                    sent = sender.submit(copy.write, body.data)
                     chunk = next(chunks, None)
                     if chunk is None:
                         break
                     checked = batch.check(chunk)
+                sent.result()
                 copy.write(TRAILER)
         if previous_role is not None:
             series_repo.set_replication_role(conn, previous_role)

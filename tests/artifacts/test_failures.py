@@ -79,6 +79,7 @@ def test_a_failing_write_is_a_typed_error_and_writes_no_row(
     assert objects(store, "sha256") == [] and objects(store, "tmp") == []
 
 
+@pytest.mark.slow
 def test_s3_stopped_mid_upload_is_a_typed_error_with_no_row_and_no_object(
         db: Database, conn: psycopg.Connection[Any], moto_endpoint: str, cut_proxy: CutProxy,
         new_version: Callable[[], ModelVersion]) -> None:
@@ -113,6 +114,7 @@ def test_s3_stopped_mid_upload_is_a_typed_error_with_no_row_and_no_object(
     assert counts(conn) == (1, 0)  # only the earlier blob's claim
 
 
+@pytest.mark.slow
 def test_an_unreachable_s3_is_a_typed_error(moto_endpoint: str) -> None:
     bucket = make_bucket(moto_endpoint)
     proxy = CutProxy(int(moto_endpoint.rsplit(":", 1)[1]))
@@ -159,6 +161,7 @@ def test_backend_exceptions_map_to_typed_errors() -> None:
         assert "s3://bucket/key" in str(mapped)
 
 
+@pytest.mark.slow
 def test_s3_stopped_mid_direct_upload_of_a_file_leaves_no_row_and_no_object(
         db: Database, conn: psycopg.Connection[Any], moto_endpoint: str, cut_proxy: CutProxy,
         tmp_path: Path) -> None:

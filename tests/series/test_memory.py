@@ -44,6 +44,7 @@ def peak_mb(fn: Callable[[], object]) -> float:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_peak_memory_of_a_generator_does_not_grow_with_its_length(
         db: Database, run: Run, other_run: Run, count: Callable[[str], int]) -> None:
     small = peak_mb(lambda: series.write_equity(db, run, None, points(300_000)))

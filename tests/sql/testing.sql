@@ -148,17 +148,35 @@ select setval(cast(:name as regclass), :value, :is_called);
 -- from them, and would otherwise analyze tables an earlier test filled, mid-test.
 select pg_stat_reset();
 
--- name: tables_with_pages
+-- name: table_file_bytes
 -- returns: scalar
 -- type: json
--- Of these tables and their partitions, the ones whose file holds a page: those a row was
--- written to (even one rolled back or deleted) since they were created or truncated.
-select coalesce(jsonb_agg(format('%I', c.relname) order by c.relname), '[]')
+-- Of these tables and their partitions, the ones whose file holds a page, with its size in
+-- bytes: those a row was written to (even one rolled back or deleted) since they were
+-- created or truncated.
+select coalesce(jsonb_object_agg(c.relname, pg_relation_size(c.oid)), '{}')
   from unnest(:tables::text[]) as t(name)
  cross join lateral (select t.name::regclass as relid  -- a plain table has no tree
                      union select relid from pg_partition_tree(t.name::regclass)) as p
   join pg_class c on c.oid = p.relid
  where c.relkind = 'r' and pg_relation_size(c.oid) > 0;
+
+-- name: delete_all_rows
+-- returns: none
+-- identifier: table
+-- Every row of a table (and of its partitions). Run by the test database pool after
+-- skip_triggers, so that no trigger or foreign key check runs: every table goes.
+delete from {table};
+
+-- name: skip_triggers
+-- returns: none
+-- This transaction fires no trigger and checks no foreign key (a superuser's setting).
+set local session_replication_role = replica;
+
+-- name: is_superuser
+-- returns: scalar
+-- type: bool
+select rolsuper from pg_roles where rolname = current_user;
 
 -- name: commit_without_flush
 -- returns: none
