@@ -59,9 +59,9 @@ class Database:
 
     def __init__(self, settings: Settings | None = None, *, url: str | None = None,
                  registry: Registry | None = None) -> None:
-        if url is not None:
-            settings = (settings or Settings()).model_copy(update={"url": url})
-            settings = Settings.model_validate(settings.model_dump())
+        if url is not None:  # one Settings built (the environment read once), url checked
+            settings = (Settings(url=url) if settings is None
+                        else Settings.model_validate({**settings.model_dump(), "url": url}))
         self.settings = settings or Settings()
         # The parsed queries with this Database's settings, given to every connection it opens.
         self.registry = (registry or default_registry()).configured(

@@ -64,6 +64,9 @@ class DatabasePool:
         self._made: set[str] = set()  # every database this pool created and has not dropped
         self._planner: dict[str, str] = {}  # a free database's planner statistics when freed
         self._empty_files: set[str] = set()  # free databases whose tables' files are empty
+        # The connection that reset a free database, kept for the check when it is taken
+        # (closed then: a test sees no session of the pool's).
+        self._waiting: dict[str, Connection] = {}
         self.reused = self.recreated = 0
         probe = self.take()
         with self._connect(probe) as conn:
@@ -96,7 +99,7 @@ class DatabasePool:
             # Checked again as it is handed out: autovacuum may have analyzed a table of it
             # since (the inserts of the test before asked for that), which changes plans.
             # Nothing else touches a free database, so its planner statistics are enough.
-            with self._connect(name) as conn:
+            with self._waiting.pop(name, None) or self._connect(name) as conn:
                 if self._q.run(conn, "planner_statistics") == self._planner.pop(name, None):
                     if empty_files and name not in self._empty_files:
                         self._empty(conn, truncate=True)
@@ -134,10 +137,14 @@ class DatabasePool:
         self._made.discard(name)
         self._planner.pop(name, None)
         self._empty_files.discard(name)
+        if (waiting := self._waiting.pop(name, None)) is not None:
+            waiting.close()
         self._drop(name)
 
     def _reset(self, name: str) -> bool:
-        with self._connect(name) as conn:
+        conn = self._connect(name)
+        reused = False
+        try:
             self._q.run(conn, "terminate_other_sessions")
             if self._q.run(conn, "schema_fingerprint") != self._fingerprint:
                 return False
@@ -145,7 +152,12 @@ class DatabasePool:
                 if self._q.run(conn, "table_digest", identifiers={"table": table}) != digest:
                     return False
             self._empty(conn, truncate=not self._can_delete)
-        return True
+            self._waiting[name] = conn
+            reused = True
+            return True
+        finally:
+            if not reused:
+                conn.close()
 
     def _empty(self, conn: Connection, *, truncate: bool) -> None:
         """Remove every row a test wrote and set back the sequences it moved, in one
