@@ -77,10 +77,9 @@ class DatabasePool:
             self._planner[probe] = self._q.run(conn, "planner_statistics")
             # Triggers and foreign keys can be switched off for the DELETE by a superuser only.
             self._can_delete = self._q.run(conn, "is_superuser")
-        nothing = hashlib.md5(b"").hexdigest()  # noqa: S324 - what md5('') gives in SQL
-        self._filled = {t: d for t, d in digests.items() if d != nothing}
-        self._emptied = [t for t in tables if t not in self._filled]
-        with self._connect(probe) as conn:
+            nothing = hashlib.md5(b"").hexdigest()  # noqa: S324 - what md5('') gives in SQL
+            self._filled = {t: d for t, d in digests.items() if d != nothing}
+            self._emptied = [t for t in tables if t not in self._filled]
             # yoyo's lock table holds a page in a clone (migrate took and released its lock):
             # a table like it is emptied by DELETE only, so its file stays as the clone's.
             self._clone_files = self._q.run(conn, "table_file_bytes", tables=self._emptied)
