@@ -16,7 +16,7 @@ import psycopg
 from resultsdb import records as r
 from resultsdb.registry import BoundQueries
 
-SIGNATURE = "e92b1c77ea44cf68"
+SIGNATURE = "aec848a024fbe839"
 
 
 class Queries(BoundQueries):
@@ -948,6 +948,21 @@ class Queries(BoundQueries):
         """
         return self._scalar("delete_run", UUID, {"id": id})
 
+    # -- search.sql ------------------------------------------------------------------------------
+
+    def metric_keys(self, *, limit: Any) -> list[r.MetricKey]:
+        """Every summary metric some run reports, by name: a walk of run_metrics_key_value_idx that
+        jumps from one key to the next (a loose index scan), so a few dozen probes for a few dozen
+        keys however many runs report them. At most :limit names. (search.sql:4)
+        """
+        return self._many("metric_keys", r.MetricKey, {"limit": limit})
+
+    def metric_key_exists(self, *, key: Any) -> bool:
+        """Whether any run reports the summary metric :key (one probe of run_metrics_key_value_idx).
+        (search.sql:19)
+        """
+        return self._scalar("metric_key_exists", bool, {"key": key})
+
     # -- series_copy.sql -------------------------------------------------------------------------
 
     def copy_equity_in(self) -> AbstractContextManager[psycopg.Copy]:
@@ -965,7 +980,7 @@ class Queries(BoundQueries):
     ) -> AbstractContextManager[psycopg.Copy]:
         """One curve in time order, optionally within [:start, :end). NULL comes out as NaN, which no
         stored value can be (a check refuses it), so every row has the same width.
-        (series_copy.sql:22)
+        (series_copy.sql:23)
         """
         return self._copy(
             "copy_equity_out", {"run_id": run_id, "model_id": model_id, "start": start, "end": end},
@@ -976,7 +991,7 @@ class Queries(BoundQueries):
     ) -> AbstractContextManager[psycopg.Copy]:
         """One curve for plotting: per :every bucket (date_bin from :origin) the first, last, lowest
         and highest point, each a real point of the curve (M4 downsampling), in time order. At most
-        four rows per bucket, so a line plot keeps every extreme. (series_copy.sql:38)
+        four rows per bucket, so a line plot keeps every extreme. (series_copy.sql:39)
         """
         return self._copy(
             "copy_equity_out_downsampled",
@@ -990,26 +1005,27 @@ class Queries(BoundQueries):
         self, *, run_id: Any, model_id: Any, start: Any, end: Any,
     ) -> AbstractContextManager[psycopg.Copy]:
         """One trade log in seq order, optionally trades with ts within [:start, :end). Fixed-width
-        columns first; a NULL pnl comes out as NaN (no stored pnl can be NaN). (series_copy.sql:61)
+        columns first; a NULL pnl, fee or slippage comes out as NaN (no stored one can be NaN).
+        (series_copy.sql:62)
         """
         return self._copy(
             "copy_trades_out", {"run_id": run_id, "model_id": model_id, "start": start, "end": end},
         )
 
     def copy_equity_partition_out(self, *, partition: str) -> AbstractContextManager[psycopg.Copy]:
-        """Every row of one equity_curves partition, as stored (archive). (series_copy.sql:75)"""
+        """Every row of one equity_curves partition, as stored (archive). (series_copy.sql:77)"""
         return self._copy("copy_equity_partition_out", {}, identifiers={"partition": partition})
 
     def copy_equity_partition_in(self, *, partition: str) -> AbstractContextManager[psycopg.Copy]:
-        """Rows into one equity_curves partition (restore). (series_copy.sql:82)"""
+        """Rows into one equity_curves partition (restore). (series_copy.sql:84)"""
         return self._copy("copy_equity_partition_in", {}, identifiers={"partition": partition})
 
     def copy_trades_partition_out(self, *, partition: str) -> AbstractContextManager[psycopg.Copy]:
-        """Every row of one trade_logs partition, as stored (archive). (series_copy.sql:89)"""
+        """Every row of one trade_logs partition, as stored (archive). (series_copy.sql:91)"""
         return self._copy("copy_trades_partition_out", {}, identifiers={"partition": partition})
 
     def copy_trades_partition_in(self, *, partition: str) -> AbstractContextManager[psycopg.Copy]:
-        """Rows into one trade_logs partition (restore). (series_copy.sql:96)"""
+        """Rows into one trade_logs partition (restore). (series_copy.sql:99)"""
         return self._copy("copy_trades_partition_in", {}, identifiers={"partition": partition})
 
     # -- series_ingest.sql -----------------------------------------------------------------------
@@ -1179,6 +1195,116 @@ class Queries(BoundQueries):
         """
         return self._many("search_trial_returns", r.TrialReturn, {"search_run_id": search_run_id})
 
+    # -- tearsheet.sql ---------------------------------------------------------------------------
+
+    def tearsheet_benchmark(
+        self, *, run_id: Any, model_id: Any, periods_per_year: Any, risk_free: Any,
+    ) -> r.TearSheetBenchmark:
+        """One series' statistics against its benchmark_value column: the benchmark's total return and
+        Sharpe, excess return, CAPM alpha and beta (OLS of excess returns on the periods where both
+        returns exist; alpha per period times P, as quantstats' greeks), R², correlation, tracking
+        error, information ratio (annualised) and Morningstar's geometric up and down capture. Null
+        where undefined; NotFound for no such run. (tearsheet.sql:20)
+        """
+        return self._one(
+            "tearsheet_benchmark", r.TearSheetBenchmark,
+            {
+                "run_id": run_id, "model_id": model_id, "periods_per_year": periods_per_year,
+                "risk_free": risk_free,
+            },
+        )
+
+    def tearsheet_distribution(
+        self, *, run_id: Any, model_id: Any, omega_threshold: Any, periods_per_year: Any,
+    ) -> r.TearSheetDistribution:
+        """One series' distribution of periodic returns: skew and excess kurtosis (pandas' bias-
+        corrected estimators, as quantstats), historical VaR and CVaR at 95% and 99% (linear
+        interpolation between order statistics, numpy's and pandas' default; CVaR the mean of the
+        returns at or below VaR), tail ratio, Omega above :omega_threshold (an annual rate,
+        converted to one period like the risk-free rate), the best and worst period, and the best
+        and worst UTC day, month and year (returns compounded in each). (tearsheet.sql:130)
+        """
+        return self._one(
+            "tearsheet_distribution", r.TearSheetDistribution,
+            {
+                "run_id": run_id, "model_id": model_id, "omega_threshold": omega_threshold,
+                "periods_per_year": periods_per_year,
+            },
+        )
+
+    def tearsheet_monthly_returns(self, *, run_id: Any, model_id: Any) -> list[r.PeriodReturn]:
+        """Calendar-month returns of one series, oldest first: the strategy's and the benchmark's
+        returns compounded within each UTC month. A month is listed when a return ends in it; its
+        benchmark_return is null when no benchmark return does. No rows for a curve without returns.
+        (tearsheet.sql:253)
+        """
+        return self._many(
+            "tearsheet_monthly_returns", r.PeriodReturn, {"run_id": run_id, "model_id": model_id},
+        )
+
+    def tearsheet_annual_returns(self, *, run_id: Any, model_id: Any) -> list[r.PeriodReturn]:
+        """Calendar-year returns of one series, oldest first, as tearsheet_monthly_returns but
+        compounded within each UTC year; month is null. (tearsheet.sql:304)
+        """
+        return self._many(
+            "tearsheet_annual_returns", r.PeriodReturn, {"run_id": run_id, "model_id": model_id},
+        )
+
+    def tearsheet_drawdowns(
+        self, *, run_id: Any, model_id: Any, top: int,
+    ) -> list[r.DrawdownEpisode]:
+        """The {top} deepest drawdown episodes of one series, deepest first (ties: earliest peak
+        first), as run_trading_stats defines them: a point at its running peak opens an episode, the
+        next point at or above the peak recovers it. Each with its peak, valley (the deepest point,
+        the earliest on a tie) and recovery time (null when never recovered), depth (1 - valley /
+        peak) and days from the peak to the valley and to the recovery (or to the last point). No
+        rows for a curve without returns. (tearsheet.sql:353)
+        """
+        return self._many(
+            "tearsheet_drawdowns", r.DrawdownEpisode, {"run_id": run_id, "model_id": model_id},
+            literals={"top": top},
+        )
+
+    def tearsheet_rolling_rows(
+        self, *, run_id: Any, model_id: Any, window: Any, points: Any, risk_free: Any,
+        periods_per_year: Any,
+    ) -> list[r.RollingPoint]:
+        """Rolling Sharpe, volatility and beta of one series over windows of the last :window returns
+        (quantstats' rolling_sharpe, rolling_volatility and rolling_greeks' beta: pandas rolling
+        with min_periods = window), for plotting: at most :points rows, oldest first. Of the returns
+        with a full window, every k-th is kept counting back from the last (so the last is always
+        kept), k = ceil(full windows / :points). Only the kept windows are aggregated: each return
+        is sent to the kept windows that hold it, by arithmetic on its index, so the cost is the
+        curve plus the kept windows' sizes. Beta uses the periods of a window where the benchmark
+        has a return. No rows for a curve without returns. (tearsheet.sql:421)
+        """
+        return self._many(
+            "tearsheet_rolling_rows", r.RollingPoint,
+            {
+                "run_id": run_id, "model_id": model_id, "window": window, "points": points,
+                "risk_free": risk_free, "periods_per_year": periods_per_year,
+            },
+        )
+
+    def tearsheet_rolling_interval(
+        self, *, window: Any, run_id: Any, model_id: Any, points: Any, risk_free: Any,
+        periods_per_year: Any,
+    ) -> list[r.RollingPoint]:
+        """As tearsheet_rolling_rows, over a time window instead: the returns ending in (t - :window,
+        t], pandas' rolling(offset) default closed='right'. A return has a full window once t -
+        :window reaches the curve's first point. A forward frame over [t_i, t_i + :window - 1
+        microsecond] (timestamps are whole microseconds) counts the points whose windows hold return
+        i; count has an inverse transition, so it is one pass, and the rest is the arithmetic of
+        tearsheet_rolling_rows. (tearsheet.sql:486)
+        """
+        return self._many(
+            "tearsheet_rolling_interval", r.RollingPoint,
+            {
+                "window": window, "run_id": run_id, "model_id": model_id, "points": points,
+                "risk_free": risk_free, "periods_per_year": periods_per_year,
+            },
+        )
+
     # -- tracking.sql ----------------------------------------------------------------------------
 
     def merge_run_summary_metrics(self, *, metrics: Any, id: Any) -> r.Run:
@@ -1318,6 +1444,24 @@ class Queries(BoundQueries):
     def all_trials_of_run(self, *, run_id: Any) -> list[r.Trial]:
         """Every trial of a run, in number order. (tracking.sql:175)"""
         return self._many("all_trials_of_run", r.Trial, {"run_id": run_id})
+
+    # -- trades.sql ------------------------------------------------------------------------------
+
+    def run_round_trips(self, *, run_id: Any, model_id: Any) -> list[r.RoundTrip]:
+        """A run's trade log paired FIFO into round trips per asset and side: the closed ones in exit
+        order (exit ts, exit seq, then entry seq), then the quantity still open at the end ('open',
+        in entry order) and closes that found nothing open ('unmatched', a data error, in log order
+        among the closed ones). Empty for a log without trades. (trades.sql:6)
+        """
+        return self._many("run_round_trips", r.RoundTrip, {"run_id": run_id, "model_id": model_id})
+
+    def run_trade_stats(self, *, run_id: Any, model_id: Any) -> r.TradeStats:
+        """Statistics of a run's round trips (closed ones only); turnover from every leg of the log
+        over the mean of the series' equity curve. Undefined statistics are null; NotFound when the
+        run does not exist. Sums are numeric (no overflow error) and read back through
+        numeric_as_double (null beyond double precision's range). (trades.sql:18)
+        """
+        return self._one("run_trade_stats", r.TradeStats, {"run_id": run_id, "model_id": model_id})
 
     # -- trials.sql ------------------------------------------------------------------------------
 

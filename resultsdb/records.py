@@ -68,6 +68,8 @@ class Run(Record):
     trial_count: int
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    # Derived by trigger: the parameters of its configurations, then of the trial it ran.
+    parameters: list[JsonObject]
 
 
 class Configuration(Record):
@@ -370,6 +372,158 @@ class TrialReturn(Record):
 
 
 RECORD_TYPES.update({cls.__name__: cls for cls in (RunStats, TrialReturn)})
+
+
+# -- round trips (sql/queries/trades.sql; docs/statistics.md, "Round trips") -------------
+
+RoundTripSide = Literal["long", "short"]
+RoundTripStatus = Literal["closed", "open", "unmatched"]
+
+
+class RoundTrip(Record):
+    """run_round_trips: quantity opened and closed by one pair of legs (``closed``), still
+    open at the end of the log (``open``: exit fields None), or closed with nothing open
+    (``unmatched``, a data error: entry fields None). Money in the log's currency."""
+
+    asset: str
+    side: RoundTripSide
+    status: RoundTripStatus
+    entry_seq: int | None
+    exit_seq: int | None
+    entry_ts: UtcDatetime | None
+    exit_ts: UtcDatetime | None
+    duration_s: float | None
+    quantity: float | None
+    entry_price: float | None
+    exit_price: float | None
+    gross_pnl: float | None
+    fee: float | None
+    slippage: float | None
+    net_pnl: float | None
+    net_return: float | None
+
+
+class TradeStats(Record):
+    """run_trade_stats: statistics of a series' closed round trips; None where undefined."""
+
+    run_id: UUID
+    model_id: UUID | None
+    round_trips: int
+    winning: int
+    losing: int
+    open_lots: int
+    unmatched_closes: int
+    win_rate: float | None
+    expectancy: float | None
+    avg_holding_s: float | None
+    median_holding_s: float | None
+    longest_win_streak: int
+    longest_loss_streak: int
+    best_trade: float | None
+    worst_trade: float | None
+    gross_pnl: float | None
+    net_pnl: float | None
+    fees: float | None
+    slippage: float | None
+    traded_notional: float | None
+    mean_portfolio_value: float | None
+    turnover: float | None
+
+
+RECORD_TYPES.update({cls.__name__: cls for cls in (RoundTrip, TradeStats)})
+
+
+# -- tear sheet (sql/queries/tearsheet.sql; docs/statistics.md, "Tear sheet") ------------
+
+
+class TearSheetBenchmark(Record):
+    """tearsheet_benchmark: one series against its benchmark; None where undefined."""
+
+    run_id: UUID
+    model_id: UUID | None
+    periods_per_year: float
+    risk_free: float
+    points: int
+    periods: int
+    benchmark_periods: int
+    paired_periods: int
+    total_return: float | None
+    benchmark_total_return: float | None
+    excess_return: float | None
+    benchmark_volatility: float | None
+    benchmark_sharpe: float | None
+    alpha: float | None
+    beta: float | None
+    r_squared: float | None
+    correlation: float | None
+    tracking_error: float | None
+    information_ratio: float | None
+    up_capture: float | None
+    down_capture: float | None
+
+
+class TearSheetDistribution(Record):
+    """tearsheet_distribution: the shape and tails of one series' periodic returns and its
+    best and worst calendar buckets; None where undefined."""
+
+    run_id: UUID
+    model_id: UUID | None
+    periods_per_year: float
+    omega_threshold: float
+    points: int
+    periods: int
+    skew: float | None
+    kurtosis: float | None
+    var_95: float | None
+    cvar_95: float | None
+    var_99: float | None
+    cvar_99: float | None
+    tail_ratio: float | None
+    omega: float | None
+    best_period: float | None
+    worst_period: float | None
+    best_day: float | None
+    worst_day: float | None
+    best_month: float | None
+    worst_month: float | None
+    best_year: float | None
+    worst_year: float | None
+
+
+class PeriodReturn(Record):
+    """tearsheet_monthly_returns / tearsheet_annual_returns: one UTC calendar month (or
+    year: month None), returns compounded within it."""
+
+    year: int
+    month: int | None
+    strategy_return: float
+    benchmark_return: float | None
+
+
+class DrawdownEpisode(Record):
+    """tearsheet_drawdowns: one drawdown episode, ranked by depth (1 = deepest)."""
+
+    rank: int
+    peak_ts: UtcDatetime
+    valley_ts: UtcDatetime
+    recovery_ts: UtcDatetime | None
+    depth: float
+    days_to_valley: float
+    days: float
+
+
+class RollingPoint(Record):
+    """tearsheet_rolling_*: rolling ratios at one kept point, over the window ending there."""
+
+    ts: UtcDatetime
+    periods: int
+    sharpe: float | None
+    volatility: float | None
+    beta: float | None
+
+
+RECORD_TYPES.update({cls.__name__: cls for cls in (
+    TearSheetBenchmark, TearSheetDistribution, PeriodReturn, DrawdownEpisode, RollingPoint)})
 
 
 # -- roles and operations (sql/queries/roles.sql, sql/queries/ops.sql) ------------------

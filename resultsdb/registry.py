@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import BaseRowFactory, RowMaker
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from resultsdb import _paths, records
 from resultsdb.errors import NotFound, QueryRegistryError
-from resultsdb.sqlfiles import Query, Returns, parse_file
+from resultsdb.sqlfiles import Query, Returns, parse_file, parse_fragments
 
 log = logging.getLogger("resultsdb.queries")
 
@@ -99,14 +100,21 @@ class Registry:
         # Without parameters psycopg sends the statement as it is, so it must not hold the
         # '%%' that psycopg_text has for a literal '%': that is the positional text then.
         statement = query.compose(identifiers or {}, positional=not query.params, literals=literals)
+        self.send(cur, query.name, statement, values)
+
+    def send(self, cur: psycopg.Cursor[Any], name: str, statement: str | sql.Composed,
+             params: Mapping[str, Any], *, prepare: bool | None = None) -> None:
+        """Send a statement on ``cur``: a named query's, or one composed from
+        ``sql/fragments`` (a search); log it (``name`` and duration only) when slow.
+        ``prepare``: psycopg's (None: prepared once it repeats)."""
         started = time.perf_counter()
         try:
-            cur.execute(statement, values or None)
+            cur.execute(statement, params or None, prepare=prepare)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             if elapsed_ms >= self.slow_query_ms:
                 # Name and duration only: parameter values may be sensitive.
-                log.warning("slow query %s took %.1f ms", query.name, elapsed_ms)
+                log.warning("slow query %s took %.1f ms", name, elapsed_ms)
 
     def run(self, conn: psycopg.Connection[Any], name: str, /, *,
             identifiers: Mapping[str, str] | None = None, **params: Any) -> Any:
@@ -232,6 +240,19 @@ class BoundQueries:
             reg.execute(cur, reg.queries[name], params, identifiers, literals)
             return cur.fetchall()
 
+    def composed(self, name: str, record: type[R], statement: sql.Composed,
+                 params: Mapping[str, Any]) -> list[R]:
+        """The rows, as ``record``, of a statement composed from ``sql/fragments`` pieces
+        (values bound in ``params``): what a search runs, with the registry's row mapping
+        and slow-query log under ``name``."""
+        reg = self._registry
+        with self._conn.cursor(row_factory=record_row(record, check=reg.check_rows)) as cur:
+            # Never prepared: a search's selectivity is in its values (a key, a threshold),
+            # and PostgreSQL's generic plan for a prepared statement cannot see them - it
+            # walked a million runs in 19 ms where the plan for the values takes 2.
+            reg.send(cur, name, statement, params, prepare=False)
+            return cur.fetchall()
+
     def _one_or_none(self, name: str, record: type[R], params: Mapping[str, Any],
                      identifiers: Mapping[str, str] | None = None,
                      literals: Literals | None = None) -> R | None:
@@ -310,6 +331,12 @@ def _not_found(query: Query, params: Mapping[str, Any]) -> NotFound:
     keys = ", ".join(f"{k}={v}" for k, v in key.items())
     return NotFound(f"{table}: no row with {keys}" if keys else f"{table}: no row ({query.name})",
                     table=query.table, key=key)
+
+
+@cache
+def fragments(name: str) -> Mapping[str, str]:
+    """The pieces of ``sql/fragments/<name>.sql`` that a composer (a search) puts together."""
+    return parse_fragments(_paths.sql_dir() / "fragments" / f"{name}.sql")
 
 
 _default: Registry | None = None

@@ -334,3 +334,39 @@ def parse_file(path: Path, record_types: Mapping[str, type[BaseModel]]) -> list[
             params=params, doc=" ".join(d for d in doc if d), source=where,
             identifiers=identifiers, literals=literals, **result))
     return queries
+
+
+_FRAGMENT = re.compile(r"^--\s*fragment:\s*([a-z][a-z0-9_]*)\s*$")
+
+
+def parse_fragments(path: Path) -> dict[str, str]:
+    """The pieces of a ``sql/fragments`` file, by name: each follows a ``-- fragment: name``
+    line, up to the next one. Comment lines are left out; ``{slot}`` marks where a
+    composer puts a ``psycopg.sql`` part. QueryRegistryError when malformed."""
+    fragments: dict[str, str] = {}
+    name: str | None = None
+    body: list[str] = []
+
+    def close() -> None:
+        if name is not None:
+            text = "\n".join(body).strip()
+            if not text:
+                raise QueryRegistryError(f"{path.name}: fragment {name} is empty")
+            fragments[name] = text
+
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        m = _FRAGMENT.match(line)
+        if m:
+            close()
+            name, body = m.group(1), []
+            if name in fragments:
+                raise QueryRegistryError(f"{path.name}:{number}: fragment {name} defined twice")
+        elif line.lstrip().startswith("--"):
+            continue
+        elif name is None:
+            if line.strip():
+                raise QueryRegistryError(f"{path.name}:{number}: SQL before the first fragment")
+        else:
+            body.append(line)
+    close()
+    return fragments

@@ -89,6 +89,8 @@ for table, column in [("experiments", "tags"), ("runs", "tags"),
     constraint = f"{table}_{column}_object"
     for label, doc in [("array", []), ("string", "x"), ("number", 1), ("json-null", None)]:
         case(table, constraint, column, label, **{column: Jsonb(doc)})
+for label, doc in [("object", {"fast": 10}), ("string", "x"), ("number", 1), ("json-null", None)]:
+    case("runs", "runs_parameters_array", "parameters", label, parameters=Jsonb(doc))
 NUMBER_MAPS = [("runs", "summary_metrics"), ("model_versions", "metrics"),
                ("hyperparameter_results", "metrics")]
 NOT_NUMBER_MAPS = [("string-value", {"a": "1"}), ("nested-object", {"a": {"b": 1}}),
@@ -138,12 +140,16 @@ FINITE_COLUMNS = [
     ("trade_logs", "price", "trade_logs_price_positive"),
     ("trade_logs", "quantity", "trade_logs_quantity_positive"),
     ("trade_logs", "pnl", "trade_logs_pnl_finite"),
+    ("trade_logs", "fee", "trade_logs_fee_range"),
+    ("trade_logs", "slippage", "trade_logs_slippage_range"),
     ("run_metrics", "value", "run_metrics_value_finite"),
 ]
 for table, column, constraint in FINITE_COLUMNS:
     for label, value in [("NaN", NAN), ("Infinity", INF), ("-Infinity", -INF)]:
         case(table, constraint, column, label, **{column: value})
 case("equity_curves", "equity_curves_drawdown_range", "drawdown", "negative", drawdown=-0.01)
+for column in ("fee", "slippage"):
+    case("trade_logs", f"trade_logs_{column}_range", column, "negative", **{column: -0.01})
 for column in ("price", "quantity"):
     for label, value in [("zero", 0.0), ("negative", -1.0)]:
         case("trade_logs", f"trade_logs_{column}_positive", column, label, **{column: value})
@@ -336,7 +342,7 @@ NOT_NULL = {
     "status_transitions": "entity from_status to_status",
     "experiments": "id name tags status created_at updated_at",
     "runs": "id experiment_id run_type status summary_metrics tags trial_count created_at "
-            "updated_at",
+            "updated_at parameters",
     "configurations": "id run_id name config_type parameters version created_at",
     "models": "id run_id model_type name metadata version_count created_at updated_at",
     "model_versions": "id model_id version run_id status metrics created_at updated_at",

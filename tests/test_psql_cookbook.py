@@ -7,8 +7,13 @@ Each block must succeed and print at least one row.
 
 from __future__ import annotations
 
+import ast
+import json
+import os
 import re
+import shlex
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +23,7 @@ import psycopg
 import pytest
 
 from resultsdb import embedded
+from resultsdb.api import ResultsDB
 from resultsdb.db import Database
 from resultsdb.seed import SEED_EXPERIMENT, seed
 
@@ -79,3 +85,39 @@ def test_recipe_runs_in_psql_and_returns_rows(block: str, seeded_url: tuple[str,
     assert done.returncode == 0, f"{done.stderr}\n--- recipe ---\n{block}"
     assert done.stderr == "", done.stderr
     assert done.stdout.strip(), f"no rows from:\n{block}"
+
+
+# The searching recipes: a `-- db.search_runs(...)` line and a `-- resultsdb ls runs ...`
+# line above the SQL they stand for.
+SEARCHES = [b for b in BLOCKS if "-- db.search_runs(" in b]
+
+
+def _search_call(block: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The documented call's arguments, as literals (never evaluated as code)."""
+    line = next(x for x in block.splitlines() if x.startswith("-- db.search_runs("))
+    call = ast.parse(line.removeprefix("-- db."), mode="eval").body
+    assert isinstance(call, ast.Call)
+    return (tuple(ast.literal_eval(a) for a in call.args),
+            {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg})
+
+
+def test_the_doc_has_search_recipes() -> None:
+    assert len(SEARCHES) >= 4
+
+
+@pytest.mark.parametrize("block", SEARCHES, ids=[f"search{i + 1}" for i in range(len(SEARCHES))])
+def test_each_documented_search_gives_what_its_sql_gives(
+        block: str, seeded_url: tuple[str, dict[str, str]]) -> None:
+    url, _ = seeded_url
+    args, kwargs = _search_call(block)
+    with psycopg.connect(url, autocommit=True) as conn:
+        by_sql = [row[0] for row in conn.execute(block.encode()).fetchall()]
+    with ResultsDB(url=url) as db:
+        by_api = [r.id for r in db.search_runs(*args, limit=20, **kwargs)]
+    assert by_api and by_api == by_sql
+    cli = next(x for x in block.splitlines() if x.startswith("-- resultsdb ls runs "))
+    done = subprocess.run(
+        [sys.executable, "-m", "resultsdb", "--json", *shlex.split(cli.removeprefix("-- resultsdb "))],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "RESULTSDB_URL": url})
+    assert done.returncode == 0, done.stderr
+    assert [uuid.UUID(r["id"]) for r in json.loads(done.stdout)["items"]] == by_sql

@@ -199,3 +199,18 @@ def test_every_setting_is_in_the_configuration_table() -> None:
         variable = f"RESULTSDB_{name.upper()}"
         # POOL_MIN_SIZE / _MAX_SIZE share a row
         assert variable in table or f"`_{variable.rsplit('_', 2)[1]}_SIZE`" in table, variable
+
+
+def test_the_readme_search_example_runs(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The search example, on the seed data: the seed's training run is the one found."""
+    from resultsdb.db import Database
+    from resultsdb.seed import seed
+
+    with Database(url=db_url) as db:
+        seed(db)
+    text = README.read_text(encoding="utf-8").split("## Searching runs", 1)[1]
+    [block] = re.findall(r"```python\n(.*?)```", text.split("\n## ", 1)[0], re.DOTALL)
+    monkeypatch.setenv("RESULTSDB_URL", db_url)
+    exec(compile(block, str(README), "exec"), {})  # noqa: S102 - the README's own example
+    assert capsys.readouterr().out.splitlines()[0].startswith("train dqn v3 1.42 {")

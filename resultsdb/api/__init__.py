@@ -18,7 +18,10 @@ from resultsdb.api.base import Page
 from resultsdb.api.configs import ConfigDiff, ConfigsAPI
 from resultsdb.api.experiments import ExperimentsAPI
 from resultsdb.api.models import ModelLineage, ModelsAPI, SavedModel
+from resultsdb.api.search import SearchAPI
 from resultsdb.api.series import SeriesAPI
+from resultsdb.api.tearsheet import TearSheetAPI
+from resultsdb.api.trades import TradesAPI
 from resultsdb.api.trials import TrialsAPI
 from resultsdb.config import Settings
 from resultsdb.connection import Connection
@@ -30,7 +33,8 @@ from resultsdb.inputs import invalid_input
 __all__ = ["ConfigDiff", "ModelLineage", "Page", "ResultsDB", "SavedModel", "connect"]
 
 
-class ResultsDB(ExperimentsAPI, ConfigsAPI, ModelsAPI, TrialsAPI, SeriesAPI, AnalyticsAPI):
+class ResultsDB(ExperimentsAPI, ConfigsAPI, ModelsAPI, TrialsAPI, SeriesAPI, AnalyticsAPI,
+                SearchAPI, TradesAPI, TearSheetAPI):
     """The results database. ``with ResultsDB() as db: ...`` or ``resultsdb.connect()``.
 
     Built from :class:`~resultsdb.config.Settings` (environment ``RESULTSDB_*``) or

@@ -60,6 +60,47 @@ def decode_cursor(cursor: str, kind: str) -> tuple[Any, UUID]:
         raise InvalidInput(f"cursor: not a valid cursor for this list ({exc})", field="cursor") from None
 
 
+# A keyset cursor's values by type tag: how each is written to JSON and read back exactly
+# (a float through its repr, which round-trips; a time with its offset).
+_TAGS: dict[str, tuple[type, Any, Any]] = {
+    "f": (float, repr, float), "i": (int, int, int), "s": (str, str, str),
+    "t": (datetime, datetime.isoformat, datetime.fromisoformat), "u": (UUID, str, UUID),
+}
+
+
+def encode_keyset(kind: str, values: list[Any], row_id: UUID) -> str:
+    """A cursor holding several order values (each None, float, int, str, datetime or
+    UUID) and the last row's id, for a list made by ``kind``."""
+    typed: list[Any] = []
+    for value in values:
+        if value is None:
+            typed.append(None)
+            continue
+        tag = next(t for t, (cls, _, _) in _TAGS.items()
+                   if isinstance(value, cls) and not isinstance(value, bool))
+        typed.append([tag, _TAGS[tag][1](value)])
+    payload = {"k": kind, "v": typed, "id": str(row_id)}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def decode_keyset(cursor: str, kind: str, count: int) -> tuple[list[Any], UUID]:
+    """(values, id) of a cursor that ``encode_keyset`` made for ``kind``; InvalidInput
+    when it is not one (another list's, another search's, or damaged)."""
+    if not isinstance(cursor, str):
+        raise InvalidInput(f"cursor: must be the next_cursor string of a page, not "
+                           f"{type(cursor).__name__}", field="cursor")
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if payload["k"] != kind:
+            raise ValueError("made for another search (its filter, order or experiments differ)")
+        values = [None if v is None else _TAGS[v[0]][2](v[1]) for v in payload["v"]]
+        if len(values) != count:
+            raise ValueError(f"holds {len(values)} values, not {count}")
+        return values, UUID(payload["id"])
+    except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"cursor: not a valid cursor for this list ({exc})", field="cursor") from None
+
+
 class Base:
     """The part of ResultsDB every subject mixin relies on."""
 

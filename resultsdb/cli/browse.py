@@ -52,11 +52,11 @@ def _when(value: Any) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"
 
 
-def _run_row(r: Any) -> dict[str, Any]:
+def _run_row(r: Any, metrics: list[str] | tuple[str, ...] = ("sharpe",)) -> dict[str, Any]:
     m = r.summary_metrics
     return {"id": r.id, "name": r.name, "type": r.run_type, "status": r.status,
             "started": _when(r.start_time), "ended": _when(r.end_time),
-            "sharpe": m.get("sharpe"), "trials": r.trial_count or ""}
+            **{k: m.get(k) for k in metrics}, "trials": r.trial_count or ""}
 
 
 @ls_app.command("experiments")
@@ -84,8 +84,14 @@ def ls_experiments_cmd(
 
 @ls_app.command("runs")
 def ls_runs_cmd(
-    experiment: Annotated[str | None, typer.Option(
-        help="Experiment: name, id or unique id prefix.")] = None,
+    experiment: Annotated[list[str] | None, typer.Option(
+        help="Experiment: name, id or unique id prefix (repeatable with --where).")] = None,
+    where: Annotated[str | None, typer.Option(
+        help="A filter over every experiment: metrics.NAME, params.PATH, tags.NAME and "
+             "attributes, e.g. \"metrics.sharpe > 1.5 and params.fast = 10\".")] = None,
+    order_by: Annotated[list[str] | None, typer.Option(
+        "--order-by", help="KEY [asc|desc], repeatable (with --where or alone): "
+                           "metrics.NAME or an attribute.")] = None,
     status: Annotated[str | None, typer.Option(
         help="scheduled, running, completed, failed or killed.")] = None,
     run_type: Annotated[str | None, typer.Option(help="training, backtest, ...")] = None,
@@ -93,21 +99,54 @@ def ls_runs_cmd(
         help="Only child runs of this run: id, unique id prefix or experiment/run-name.")] = None,
     tag: Tags = None, limit: Limit = 50, cursor: Cursor = None,
 ) -> None:
-    """Runs, oldest first.
+    """Runs, oldest first; with --where or --order-by, a search across experiments.
 
     \b
     Example:
       resultsdb ls runs --experiment seed-momentum --run-type backtest --limit 20
+      resultsdb ls runs --where "metrics.sharpe > 1" --order-by "metrics.sharpe desc"
     """
     from resultsdb import browse
 
     def go() -> None:
+        searching = where is not None or bool(order_by)
         with _results() as rdb:
-            page = rdb.runs(optional_id(rdb.db, experiment, "experiment"), status=status,
-                            run_type=run_type, parent=optional_id(rdb.db, parent, "run"),
-                            tags=browse.parse_tags(tag), limit=limit, cursor=cursor)
-        _emit_page(page, _run_row, "runs")
+            if searching:
+                mixed = [name for name, value in (("--status", status), ("--run-type", run_type),
+                                                  ("--parent", parent), ("--tag", tag)) if value]
+                if mixed:
+                    raise errors.InvalidInput(
+                        f"ls runs: {', '.join(mixed)} cannot be combined with --where or "
+                        "--order-by; say it in the filter (status = 'completed', run_type = "
+                        "'backtest', parent = '<id>', tags.asset = 'btc')", field="where")
+                scope = ([optional_id(rdb.db, e, "experiment") for e in experiment]
+                         if experiment else None)
+                page = rdb.search_runs(where, experiments=scope, order_by=order_by or None,
+                                       limit=limit, cursor=cursor)
+            else:
+                if experiment and len(experiment) > 1:
+                    raise errors.InvalidInput("ls runs: give --experiment once, or use --where",
+                                              field="experiment")
+                page = rdb.runs(optional_id(rdb.db, experiment[0] if experiment else None,
+                                            "experiment"),
+                                status=status, run_type=run_type,
+                                parent=optional_id(rdb.db, parent, "run"),
+                                tags=browse.parse_tags(tag), limit=limit, cursor=cursor)
+        metrics = _metric_columns(where, order_by) if searching else ["sharpe"]
+        _emit_page(page, lambda r: _run_row(r, metrics), "runs")
     run(go)
+
+
+def _metric_columns(where: str | None, order_by: list[str] | None) -> list[str]:
+    """The metrics a search names (its order first), for the table's columns: up to 5."""
+    from resultsdb.search.filter import keys, parse, parse_order
+
+    named = [parse_order(o).key for o in order_by or ()] + keys(parse(where or ""))
+    out: list[str] = []
+    for key in named:
+        if key.kind == "metric" and key.name not in out:
+            out.append(key.name)
+    return out[:5] or ["sharpe"]
 
 
 @ls_app.command("models")

@@ -19,11 +19,20 @@ class ArchiveTable:
     kinds: tuple[Kind, ...]
     schema: pa.Schema
     parent: SeriesTable
+    # An older layout: the kinds of the columns the current one has after these (restored NULL).
+    missing: tuple[Kind, ...] = ()
 
 
 _UUID = pa.binary(16)
 _TS = pa.timestamp("us", tz="UTC")
-TABLES = {
+_TRADE_KINDS = (Kind.UUID, Kind.UUID, Kind.INT8, Kind.TIMESTAMPTZ, Kind.TEXT, Kind.TEXT,
+                Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8, Kind.JSONB)
+_TRADE_FIELDS = [pa.field("run_id", _UUID, nullable=False), pa.field("model_id", _UUID),
+                 pa.field("seq", pa.int64(), False), pa.field("ts", _TS, nullable=False),
+                 pa.field("asset", pa.string(), False), pa.field("action", pa.string(), False),
+                 pa.field("price", pa.float64(), False), pa.field("quantity", pa.float64(), False),
+                 pa.field("pnl", pa.float64()), pa.field("metadata", pa.string())]
+TABLES: dict[str, ArchiveTable] = {
     "equity_curves": ArchiveTable(
         (Kind.UUID, Kind.UUID, Kind.TIMESTAMPTZ, Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8),
         pa.schema([pa.field("run_id", _UUID, nullable=False), ("model_id", _UUID),
@@ -31,15 +40,23 @@ TABLES = {
                    ("benchmark_value", pa.float64()), ("drawdown", pa.float64())]),
         "equity_curves"),
     "trade_logs": ArchiveTable(
-        (Kind.UUID, Kind.UUID, Kind.INT8, Kind.TIMESTAMPTZ, Kind.TEXT, Kind.TEXT, Kind.FLOAT8,
-         Kind.FLOAT8, Kind.FLOAT8, Kind.JSONB),
-        pa.schema([pa.field("run_id", _UUID, nullable=False), ("model_id", _UUID),
-                   pa.field("seq", pa.int64(), False), pa.field("ts", _TS, nullable=False),
-                   pa.field("asset", pa.string(), False), pa.field("action", pa.string(), False),
-                   pa.field("price", pa.float64(), False), pa.field("quantity", pa.float64(), False),
-                   ("pnl", pa.float64()), ("metadata", pa.string())]),
+        (*_TRADE_KINDS, Kind.FLOAT8, Kind.FLOAT8),
+        pa.schema([*_TRADE_FIELDS, ("fee", pa.float64()), ("slippage", pa.float64())]),
         "trade_logs"),
 }
+# Archives made before migration 0013 added fee and slippage: restored with those null.
+LEGACY_TABLES: dict[str, tuple[ArchiveTable, ...]] = {
+    "trade_logs": (ArchiveTable(_TRADE_KINDS, pa.schema(_TRADE_FIELDS), "trade_logs",
+                                missing=(Kind.FLOAT8, Kind.FLOAT8)),),
+}
+
+
+def archived_as(parent: SeriesTable, schema: pa.Schema) -> ArchiveTable | None:
+    """The layout of an archived ``parent`` partition whose Parquet file has ``schema``."""
+    for spec in (TABLES[parent], *LEGACY_TABLES.get(parent, ())):
+        if spec.schema == schema:
+            return spec
+    return None
 
 
 def _validity(nulls: np.ndarray) -> pa.Buffer | None:

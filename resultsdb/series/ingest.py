@@ -86,10 +86,12 @@ def write_equity(db: Database, run: Any, model: Any, data: Any, *,
 
 def write_trades(db: Database, run: Any, model: Any, data: Any, *,
                  batch_key: str | None = None) -> WriteResult:
-    """Store trades (seq, ts, asset, action, price, quantity[, pnl, metadata]) of a run's log.
+    """Store trades (seq, ts, asset, action, price, quantity[, pnl, fee, slippage, metadata])
+    of a run's log.
 
-    ``seq`` is assigned when not given, continuing after the log's last one. Tuples are
-    (ts, asset, action, price, quantity[, pnl[, metadata]]).
+    ``seq`` is assigned when not given, continuing after the log's last one. ``fee`` and
+    ``slippage`` are the trade's costs (finite, >= 0, or missing). Tuples are
+    (ts, asset, action, price, quantity[, pnl[, metadata[, fee[, slippage]]]]).
     """
     return _Write(db, TradeBatch, run, model, data, batch_key).run()
 

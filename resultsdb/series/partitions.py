@@ -49,7 +49,8 @@ from resultsdb.errors import (
 from resultsdb.records import Progress, SeriesPartition
 from resultsdb.repositories import series as series_repo
 from resultsdb.series import copybin
-from resultsdb.series.arrow import TABLES, ArchiveTable, from_arrow, to_arrow
+from resultsdb.series.arrow import TABLES, ArchiveTable, archived_as, from_arrow, to_arrow
+from resultsdb.series.copybin import Field
 from resultsdb.series.copyout import CopyOut
 
 ARCHIVE_FORMAT: Literal["resultsdb.series-archive/1"] = "resultsdb.series-archive/1"
@@ -273,21 +274,30 @@ def _drop_if_unchanged(db: Database, fs: Any, root: str, part: SeriesPartition, 
         raise
 
 
-def _encoded(fs: Any, path: str, spec: ArchiveTable) -> Iterator[tuple[int, np.ndarray]]:
-    """Each row group of a Parquet file, re-encoded as binary COPY rows."""
+def _encoded(fs: Any, path: str, spec: ArchiveTable
+             ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Each row group of a Parquet file, re-encoded as binary COPY rows twice: as archived
+    (what the manifest's checksum is over) and in ``spec``'s layout (what a restore copies
+    in). They differ only for a file in an older layout (trade_logs archived before
+    migration 0013: fee and slippage are restored NULL)."""
     with fs.open(path, "rb") as f:
         parquet = pq.ParquetFile(f)
-        if parquet.schema_arrow != spec.schema:
+        found = archived_as(spec.parent, parquet.schema_arrow)
+        if found is None:
             raise SeriesArchiveError(f"{path}: its columns are not those of an archived partition "
                                      f"({parquet.schema_arrow} instead of {spec.schema})")
         for i in range(parquet.num_row_groups):
             table = parquet.read_row_group(i)
-            yield table.num_rows, copybin.encode(from_arrow(table, spec), table.num_rows)
+            fields = from_arrow(table, found)
+            archived = copybin.encode(fields, table.num_rows)
+            current = archived if not found.missing else copybin.encode(
+                [*fields, *(Field(kind, None) for kind in found.missing)], table.num_rows)
+            yield table.num_rows, archived, current
 
 
 def _verify(fs: Any, path: str, spec: ArchiveTable, rows: int, checksum: str, name: str) -> None:
     digest, count = hashlib.sha256(), 0
-    for n, body in _encoded(fs, path, spec):
+    for n, body, _ in _encoded(fs, path, spec):
         digest.update(body.data)
         count += n
     if count != rows or digest.hexdigest() != checksum:
@@ -349,8 +359,8 @@ def _restore_one(db: Database, fs: Any, root: str, manifest: ArchivedPartition) 
         digest, rows = hashlib.sha256(), 0
         with series_repo.copy_partition_in(conn, spec.parent, manifest.name) as copy:
             copy.write(copybin.HEADER)
-            for n, body in _encoded(fs, f"{root}/{manifest.data_file}", spec):
-                digest.update(body.data)
+            for n, archived, body in _encoded(fs, f"{root}/{manifest.data_file}", spec):
+                digest.update(archived.data)
                 copy.write(body.data)
                 rows += n
             copy.write(copybin.TRAILER)

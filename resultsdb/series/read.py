@@ -40,10 +40,11 @@ from resultsdb.series.copyout import CopyOut
 
 DEFAULT_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 EQUITY_COLUMNS = ("ts", "portfolio_value", "benchmark_value", "drawdown")
-TRADE_COLUMNS = ("seq", "ts", "asset", "action", "price", "quantity", "pnl", "metadata")
+TRADE_COLUMNS = ("seq", "ts", "asset", "action", "price", "quantity", "pnl", "fee", "slippage",
+                 "metadata")
 _EQUITY_KINDS = (Kind.TIMESTAMPTZ, Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8)
-_TRADE_KINDS = (Kind.INT8, Kind.TIMESTAMPTZ, Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8,
-                Kind.TEXT, Kind.TEXT, Kind.JSONB)
+_TRADE_KINDS = (Kind.INT8, Kind.TIMESTAMPTZ, Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8, Kind.FLOAT8,
+                Kind.FLOAT8, Kind.TEXT, Kind.TEXT, Kind.JSONB)
 _TS_TYPE = pa.timestamp("us", tz="UTC")
 
 
@@ -202,21 +203,24 @@ def _trade_columns(db: Database, run: Any, model: Any, start: Any, end: Any) -> 
 
 
 def _trade_arrays(columns: list[copybin.Column]) -> dict[str, Any]:
-    seq, ts, price, quantity, pnl, asset, action, metadata = columns
+    seq, ts, price, quantity, pnl, fee, slippage, asset, action, metadata = columns
     stamps = (ts.values.astype(np.int64) + copybin.PG_EPOCH_US).view("datetime64[us]")  # type: ignore[union-attr]
     return {"seq": seq.values.astype(np.int64), "ts": stamps,  # type: ignore[union-attr]
             "asset": asset, "action": action,
             "price": price.values.astype(np.float64), "quantity": quantity.values.astype(np.float64),  # type: ignore[union-attr]
-            "pnl": pnl.values.astype(np.float64), "metadata": metadata}  # type: ignore[union-attr]
+            "pnl": pnl.values.astype(np.float64), "fee": fee.values.astype(np.float64),  # type: ignore[union-attr]
+            "slippage": slippage.values.astype(np.float64), "metadata": metadata}  # type: ignore[union-attr]
 
 
 def read_trades_arrow(db: Database, run: Any, model: Any = None, *, start: Any = None,
                       end: Any = None) -> pa.Table:
-    """A trade log as an Arrow table in seq order; metadata is JSON text, a missing pnl null."""
+    """A trade log as an Arrow table in seq order; metadata is JSON text, a missing pnl, fee
+    or slippage null."""
     a = _trade_arrays(_trade_columns(db, run, model, start, end))
     arrays = [pa.array(a["seq"]), pa.array(a["ts"].view(np.int64)).view(_TS_TYPE),
               a["asset"].values.to_arrow(), a["action"].values.to_arrow(),
               pa.array(a["price"]), pa.array(a["quantity"]), pa.array(a["pnl"], from_pandas=True),
+              pa.array(a["fee"], from_pandas=True), pa.array(a["slippage"], from_pandas=True),
               a["metadata"].values.to_arrow(a["metadata"].nulls)]
     return pa.table(arrays, names=list(TRADE_COLUMNS))
 
@@ -224,7 +228,7 @@ def read_trades_arrow(db: Database, run: Any, model: Any = None, *, start: Any =
 def read_trades(db: Database, run: Any, model: Any = None, *, start: Any = None,
                 end: Any = None) -> pd.DataFrame:
     """A trade log as a DataFrame in seq order; metadata as dicts (None when missing), a
-    missing pnl as NaN."""
+    missing pnl, fee or slippage as NaN."""
     table = read_trades_arrow(db, run, model, start=start, end=end)
     frame = table.drop_columns(["metadata"]).to_pandas()
     frame["metadata"] = [None if m is None else json.loads(m) for m in table.column("metadata").to_pylist()]

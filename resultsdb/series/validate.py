@@ -14,13 +14,15 @@ a stream cannot be sorted without holding it whole), ``portfolio_value`` finite,
 or computed from it when missing. Trade log rules: ``ts`` aware and non-decreasing
 (a rebalance trades several assets at one instant), ``seq`` >= 0 and strictly
 increasing when given, ``asset`` 1-64 characters, ``action`` buy/sell/short/cover,
-``price`` and ``quantity`` finite and > 0, ``pnl`` finite or missing, ``metadata`` a
-JSON object or missing.
+``price`` and ``quantity`` finite and > 0, ``pnl`` finite or missing, ``fee`` and
+``slippage`` finite and >= 0 or missing, ``metadata`` a JSON object or missing.
 
 The checksum is the sha256 of what the caller gave, column by column, before the
 drawdown or seq were filled in; it does not depend on how the input was chunked or
 which kind of container it came in. A missing nullable column and one that is all
-NULL give the same checksum.
+NULL give the same checksum. ``fee`` and ``slippage`` (added by migration 0013) enter it
+only when some row has one, so a batch without costs keeps the checksum, and the
+default batch key, it had before they existed: written again, it is still recognised.
 """
 
 from __future__ import annotations
@@ -49,18 +51,24 @@ EQUITY = Layout(
 )
 TRADES = Layout(
     table="trade_logs",
-    columns=("seq", "ts", "asset", "action", "price", "quantity", "pnl", "metadata"),
+    columns=("seq", "ts", "asset", "action", "price", "quantity", "pnl", "fee", "slippage",
+             "metadata"),
     required=("ts", "asset", "action", "price", "quantity"),
-    positional=("ts", "asset", "action", "price", "quantity", "pnl", "metadata"),
+    # fee and slippage last: tuples written before they existed keep their meaning.
+    positional=("ts", "asset", "action", "price", "quantity", "pnl", "metadata", "fee",
+                "slippage"),
 )
 
 
 class ContentHash:
     """sha256 per column stream, combined: the same rows give the same digest however chunked."""
 
-    def __init__(self, kind: SeriesKind) -> None:
+    def __init__(self, kind: SeriesKind, optional: frozenset[str] = frozenset()) -> None:
         self.kind = kind
         self._streams: dict[str, Any] = {}
+        # Columns that enter the digest only once some row had a value (see the module doc).
+        self._optional = optional
+        self._used: set[str] = set()
 
     def update(self, name: str, data: np.ndarray | bytes) -> None:
         stream = self._streams.setdefault(name, hashlib.sha256())
@@ -73,6 +81,8 @@ class ContentHash:
                  dtype: str) -> None:
         mask = np.ones(n, np.uint8) if values is None else (
             np.zeros(n, np.uint8) if nulls is None else nulls.astype(np.uint8))
+        if values is not None:
+            self._used.add(name)
         self.update(name + ".null", mask)
         data = np.zeros(n, dtype) if values is None else (
             values if nulls is None else np.where(nulls, 0, values)).astype(dtype)
@@ -90,7 +100,8 @@ class ContentHash:
 
     def hexdigest(self) -> str:
         combined = hashlib.sha256(f"resultsdb.series/{self.kind}/1".encode())
-        for name in sorted(self._streams):
+        skipped = {f"{name}{part}" for name in self._optional - self._used for part in ("", ".null")}
+        for name in sorted(self._streams.keys() - skipped):
             combined.update(name.encode() + b"\0" + self._streams[name].digest())
         return combined.hexdigest()
 
@@ -111,8 +122,10 @@ class Batch:
     layout: Layout
     kind: SeriesKind
 
+    optional: frozenset[str] = frozenset()
+
     def __init__(self) -> None:
-        self.hash = ContentHash(self.kind)
+        self.hash = ContentHash(self.kind, self.optional)
         self.rows = 0
         self.first_ts: int | None = None
         self.last_ts: int | None = None
@@ -147,12 +160,18 @@ class Batch:
             raise where.fail(i, f"{what} must be {rule}: this row is "
                                 f"{'not after' if strict else 'before'} the row before it")
 
-    def nullable_floats(self, chunk: Chunk, name: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def nullable_floats(self, chunk: Chunk, name: str, *, nonnegative: str | None = None
+                        ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """A nullable float column (None, None when missing or all NULL); ``nonnegative``
+        is the message for a value < 0, which is then refused."""
         if name not in chunk.columns:
             return None, None
         values, nulls = col.floats(chunk.columns[name], self.where(name, chunk), nullable=True)
         if nulls is not None and nulls.all():
             return None, None
+        if nonnegative is not None:
+            negative = values < 0 if nulls is None else (values < 0) & ~nulls
+            self.where(name, chunk).first(negative, nonnegative)
         return values, nulls
 
 
@@ -170,10 +189,8 @@ class EquityBatch(Batch):
         self._ordered(ts, self.last_ts, self.where("ts", chunk), strict=True, what="ts")
         value, _ = col.floats(c["portfolio_value"], self.where("portfolio_value", chunk), nullable=False)
         benchmark = self.nullable_floats(chunk, "benchmark_value")
-        drawdown = self.nullable_floats(chunk, "drawdown")
-        if drawdown[0] is not None:
-            negative = drawdown[0] < 0 if drawdown[1] is None else (drawdown[0] < 0) & ~drawdown[1]
-            self.where("drawdown", chunk).first(negative, "must be >= 0 (a fraction below the peak)")
+        drawdown = self.nullable_floats(chunk, "drawdown",
+                                        nonnegative="must be >= 0 (a fraction below the peak)")
         h, n = self.hash, chunk.length
         h.update("ts", ts.astype("<i8"))
         h.update("portfolio_value", value.astype("<f8"))
@@ -223,6 +240,7 @@ class EquityBatch(Batch):
 class TradeBatch(Batch):
     layout = TRADES
     kind = "trades"
+    optional = frozenset({"fee", "slippage"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -255,6 +273,8 @@ class TradeBatch(Batch):
         self.where("price", chunk).first(price <= 0, "must be > 0")
         self.where("quantity", chunk).first(quantity <= 0, "must be > 0")
         pnl = self.nullable_floats(chunk, "pnl")
+        fee = self.nullable_floats(chunk, "fee", nonnegative="must be >= 0 (a cost)")
+        slippage = self.nullable_floats(chunk, "slippage", nonnegative="must be >= 0 (a cost)")
         metadata: tuple[Text | None, np.ndarray | None] = (None, None)
         if "metadata" in c:
             text, nulls = col.json_objects(c["metadata"], self.where("metadata", chunk))
@@ -268,10 +288,12 @@ class TradeBatch(Batch):
         h.update("price", price.astype("<f8"))
         h.update("quantity", quantity.astype("<f8"))
         h.nullable("pnl", *pnl, n, "<f8")
+        h.nullable("fee", *fee, n, "<f8")
+        h.nullable("slippage", *slippage, n, "<f8")
         h.text("metadata", *metadata, n)
         return Checked(chunk.start, n, ts, {"seq": seq, "asset": asset_text, "action": action_text,
                                             "price": price, "quantity": quantity, "pnl": pnl,
-                                            "metadata": metadata})
+                                            "fee": fee, "slippage": slippage, "metadata": metadata})
 
     def fields(self, checked: Checked, run_id: UUID, model_id: UUID | None) -> list[Field]:
         v = checked.values
@@ -288,5 +310,7 @@ class TradeBatch(Batch):
             Field(Kind.FLOAT8, v["price"]),
             Field(Kind.FLOAT8, v["quantity"]),
             Field(Kind.FLOAT8, *v["pnl"]),
+            Field(Kind.FLOAT8, *v["fee"]),
+            Field(Kind.FLOAT8, *v["slippage"]),
             Field(Kind.JSONB, metadata, metadata_nulls),
         ]

@@ -16,7 +16,8 @@ copy equity_curves (run_id, model_id, ts, portfolio_value, benchmark_value, draw
 -- name: copy_trades_in
 -- returns: copy
 -- Rows of trade_logs, in the order resultsdb.series.ingest encodes them.
-copy trade_logs (run_id, model_id, seq, ts, asset, action, price, quantity, pnl, metadata)
+copy trade_logs (run_id, model_id, seq, ts, asset, action, price, quantity, pnl, fee, slippage,
+                 metadata)
     from stdin (format binary);
 
 -- name: copy_equity_out
@@ -61,9 +62,10 @@ copy (
 -- name: copy_trades_out
 -- returns: copy
 -- One trade log in seq order, optionally trades with ts within [:start, :end). Fixed-width
--- columns first; a NULL pnl comes out as NaN (no stored pnl can be NaN).
+-- columns first; a NULL pnl, fee or slippage comes out as NaN (no stored one can be NaN).
 copy (
-    select seq, ts, price, quantity, coalesce(pnl, 'NaN') as pnl, asset, action, metadata
+    select seq, ts, price, quantity, coalesce(pnl, 'NaN') as pnl, coalesce(fee, 'NaN') as fee,
+           coalesce(slippage, 'NaN') as slippage, asset, action, metadata
       from trade_logs
      where run_id = :run_id
        and (model_id = cast(:model_id as uuid) or (cast(:model_id as uuid) is null and model_id is null))
@@ -90,12 +92,14 @@ copy {partition} (run_id, model_id, ts, portfolio_value, benchmark_value, drawdo
 -- returns: copy
 -- identifier: partition
 -- Every row of one trade_logs partition, as stored (archive).
-copy {partition} (run_id, model_id, seq, ts, asset, action, price, quantity, pnl, metadata)
+copy {partition} (run_id, model_id, seq, ts, asset, action, price, quantity, pnl, metadata,
+                  fee, slippage)
     to stdout (format binary);
 
 -- name: copy_trades_partition_in
 -- returns: copy
 -- identifier: partition
 -- Rows into one trade_logs partition (restore).
-copy {partition} (run_id, model_id, seq, ts, asset, action, price, quantity, pnl, metadata)
+copy {partition} (run_id, model_id, seq, ts, asset, action, price, quantity, pnl, metadata,
+                  fee, slippage)
     from stdin (format binary);

@@ -16,6 +16,7 @@ create table runs (
     trial_count     integer not null default 0,
     created_at      timestamptz not null default now(),
     updated_at      timestamptz not null default now(),
+    parameters      jsonb not null default '[]',
     constraint runs_name_length check (length(name) between 1 and 255),
     constraint runs_run_type_format check (run_type ~ '^[a-z][a-z0-9_]{0,63}$'),
     constraint runs_status_valid
@@ -30,11 +31,15 @@ create table runs (
     constraint runs_error_type_length check (length(error_type) <= 255),
     constraint runs_error_message_length check (length(error_message) <= 10000),
     constraint runs_trial_count_nonnegative check (trial_count >= 0),
-    constraint runs_not_own_parent check (parent_run_id <> id)
+    constraint runs_not_own_parent check (parent_run_id <> id),
+    constraint runs_parameters_array check (jsonb_typeof(parameters) = 'array')
 );
 comment on table runs is 'One execution inside an experiment; child runs (parent_run_id) hold search trials.';
 comment on column runs.start_time is
     'When the run started: stamped when it runs (on insert, or when a scheduled run starts) unless given.';
+comment on column runs.parameters is
+    'Derived, kept by trigger: the parameters of the run''s configurations, then of the trial it ran (a JSON array of objects). Searches read it.';
+comment on constraint runs_parameters_array on runs is 'must be a JSON array';
 comment on column runs.trial_count is 'Trials started so far: the counter that numbers hyperparameter_results.';
 comment on constraint runs_name_length on runs is 'must be 1 to 255 characters';
 comment on constraint runs_run_type_format on runs is
@@ -90,8 +95,11 @@ begin
 end
 $$;
 
+-- A change of the derived parameters alone (a configuration saved) is not an update of
+-- the run by anyone: it keeps its updated_at.
 create trigger runs_updated_at before update on runs
-    for each row execute function set_updated_at();
+    for each row when (old.parameters is not distinct from new.parameters)
+    execute function set_updated_at();
 create trigger runs_status_transition before update of status on runs
     for each row execute function enforce_status_transition();
 create trigger runs_stamp_times before insert or update of status on runs

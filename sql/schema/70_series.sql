@@ -47,6 +47,8 @@ create table trade_logs (
     quantity double precision not null,
     pnl      double precision,
     metadata jsonb,
+    fee      double precision,
+    slippage double precision,
     constraint trade_logs_key unique nulls not distinct (run_id, model_id, seq),
     constraint trade_logs_seq_nonnegative check (seq >= 0),
     constraint trade_logs_asset_length check (length(asset) between 1 and 64),
@@ -54,12 +56,18 @@ create table trade_logs (
     constraint trade_logs_price_positive check (price > 0 and price < 'Infinity'),
     constraint trade_logs_quantity_positive check (quantity > 0 and quantity < 'Infinity'),
     constraint trade_logs_pnl_finite check (pnl > '-Infinity' and pnl < 'Infinity'),
-    constraint trade_logs_metadata_object check (jsonb_typeof(metadata) = 'object')
+    constraint trade_logs_metadata_object check (jsonb_typeof(metadata) = 'object'),
+    constraint trade_logs_fee_range check (fee >= 0 and fee < 'Infinity'),
+    constraint trade_logs_slippage_range check (slippage >= 0 and slippage < 'Infinity')
 ) partition by range (run_id);
 comment on table trade_logs is
     'Trades per run and model in order (seq); partitioned by run_id month.';
 comment on column trade_logs.seq is 'Position of the trade in its (run_id, model_id) log, from 0.';
 comment on column trade_logs.ts is 'Market time of the trade (timestamp in the spec).';
+comment on column trade_logs.fee is
+    'Fees paid on the trade (commission, exchange fees), >= 0, in the log''s currency; null when not known.';
+comment on column trade_logs.slippage is
+    'Cost of the trade''s slippage (fill against expected price), >= 0, in the log''s currency; null when not known.';
 comment on constraint trade_logs_key on trade_logs is 'one trade per (run_id, model_id, seq)';
 comment on constraint trade_logs_seq_nonnegative on trade_logs is 'must be >= 0';
 comment on constraint trade_logs_asset_length on trade_logs is 'must be 1 to 64 characters';
@@ -68,6 +76,8 @@ comment on constraint trade_logs_price_positive on trade_logs is 'must be a fini
 comment on constraint trade_logs_quantity_positive on trade_logs is 'must be a finite number > 0';
 comment on constraint trade_logs_pnl_finite on trade_logs is 'must be a finite number (not NaN or infinite)';
 comment on constraint trade_logs_metadata_object on trade_logs is 'must be a JSON object';
+comment on constraint trade_logs_fee_range on trade_logs is 'must be a finite number >= 0 (a cost)';
+comment on constraint trade_logs_slippage_range on trade_logs is 'must be a finite number >= 0 (a cost)';
 
 create index trade_logs_run_ts_idx on trade_logs (run_id, model_id, ts);
 

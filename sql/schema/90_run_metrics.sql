@@ -18,6 +18,8 @@ comment on constraint run_metrics_value_finite on run_metrics is
     'must be a finite number (not NaN or infinite)';
 
 create index run_metrics_rank_idx on run_metrics (experiment_id, key, value, run_id);
+-- Runs of every experiment ordered by a metric (db.search_runs): a walk of (key, value).
+create index run_metrics_key_value_idx on run_metrics (key, value, run_id);
 
 create function runs_sync_metrics() returns trigger
 language plpgsql
