@@ -14,7 +14,7 @@ insert into experiments (name) select 'bench-search-' || g from generate_series(
 -- afterwards by bench_search_run_metrics, as the trigger would.
 with e as (select array_agg(id order by id) as ids, setseed(0.42) as seeded from experiments)
 insert into runs (id, experiment_id, name, run_type, status, start_time, end_time,
-                  created_at, updated_at, summary_metrics, tags)
+                  created_at, updated_at, summary_metrics, tags, parameters)
 select uuid_v7(t), e.ids[1 + mod(g, cardinality(e.ids))], 'run-' || g, 'backtest', 'completed',
        t, t + interval '5 minutes', t, t + interval '5 minutes',
        (select jsonb_object_agg('m' || lpad(k::text, 2, '0'), round(random()::numeric, 6))
@@ -22,7 +22,19 @@ select uuid_v7(t), e.ids[1 + mod(g, cardinality(e.ids))], 'run-' || g, 'backtest
        || jsonb_build_object(
               'sharpe', round((0.5 + sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))::numeric, 6),
               'max_drawdown', round((random() / 2)::numeric, 6)),
-       jsonb_build_object('asset', (array['btc', 'eth', 'sol', 'ada'])[1 + mod(g, 4)])
+       jsonb_build_object('asset', (array['btc', 'eth', 'sol', 'ada'])[1 + mod(g, 4)]),
+       -- 10 parameters, two of them nested under model; fast takes 10 values (5 ... 50)
+       jsonb_build_array(jsonb_build_object(
+           'fast', 5 * (1 + mod(abs(hashtext(g || 'f')), 10)),
+           'slow', 50 + mod(abs(hashtext(g || 's')), 200),
+           'lr', (array[0.0001, 0.0003, 0.001, 0.003, 0.01])[1 + mod(abs(hashtext(g || 'l')), 5)],
+           'gamma', 0.9 + mod(abs(hashtext(g || 'g')), 10) / 100.0,
+           'window', mod(abs(hashtext(g || 'w')), 30) + 5,
+           'threshold', mod(abs(hashtext(g || 't')), 100) / 100.0,
+           'use_ema', mod(abs(hashtext(g || 'e')), 2) = 0,
+           'asset', (array['btc', 'eth', 'sol', 'ada'])[1 + mod(g, 4)],
+           'model', jsonb_build_object('kind', (array['dqn', 'ppo', 'a2c'])[1 + mod(abs(hashtext(g || 'k')), 3)],
+                                       'layers', 1 + mod(abs(hashtext(g || 'n')), 4))))
   from e cross join generate_series(cast(:lo as integer) + 1, :hi) as g
  cross join lateral (select cast(:t0 as timestamptz) + g * interval '100 ms' as t) as x;
 
@@ -36,22 +48,10 @@ select r.id, r.experiment_id, m.key, m.value::text::double precision
 
 -- name: bench_search_configurations
 -- returns: rowcount
--- One configuration per run after :after with 10 parameters (two of them nested under
--- model); fast takes 10 values (5, 10, ... 50).
+-- One configuration per run after :after: its parameters, which bench_search_runs put in
+-- runs.parameters (as the trigger would).
 insert into configurations (run_id, name, config_type, parameters, version)
-select r.id, 'cfg-' || r.name, 'strategy',
-       jsonb_build_object(
-           'fast', 5 * (1 + mod(abs(hashtext(r.name || 'f')), 10)),
-           'slow', 50 + mod(abs(hashtext(r.name || 's')), 200),
-           'lr', (array[0.0001, 0.0003, 0.001, 0.003, 0.01])[1 + mod(abs(hashtext(r.name || 'l')), 5)],
-           'gamma', 0.9 + mod(abs(hashtext(r.name || 'g')), 10) / 100.0,
-           'window', mod(abs(hashtext(r.name || 'w')), 30) + 5,
-           'threshold', mod(abs(hashtext(r.name || 't')), 100) / 100.0,
-           'use_ema', mod(abs(hashtext(r.name || 'e')), 2) = 0,
-           'asset', r.tags ->> 'asset',
-           'model', jsonb_build_object('kind', (array['dqn', 'ppo', 'a2c'])[1 + mod(abs(hashtext(r.name || 'k')), 3)],
-                                       'layers', 1 + mod(abs(hashtext(r.name || 'n')), 4))),
-       1
+select r.id, 'cfg-' || r.name, 'strategy', r.parameters -> 0, 1
   from runs r
  where r.id > cast(:after as uuid);
 
