@@ -8,7 +8,7 @@ import sys
 from benchmarks._harness import Result, bench_database, write_report
 
 MODULES = ["benchmarks.bench_api", "benchmarks.bench_lists", "benchmarks.bench_artifacts",
-           "benchmarks.bench_series", "benchmarks.bench_search"]
+           "benchmarks.bench_series", "benchmarks.bench_search", "benchmarks.bench_tearsheet"]
 
 
 def main(argv: list[str]) -> int:

@@ -298,6 +298,16 @@ CASES: list[Case] = [
     ("tear_sheet.top_drawdowns: 0", lambda w: w.rdb.tear_sheet(w.run, top_drawdowns=0), I),
     ("tear_sheet.rolling_window: 1", lambda w: w.rdb.tear_sheet(w.run, rolling_window=1), I),
     ("tear_sheet.points: a string", lambda w: w.rdb.tear_sheet(w.run, points="5"), I),  # type: ignore[arg-type]
+    ("tear_sheets.runs: one run, not a list", lambda w: w.rdb.tear_sheets(w.run), I),  # type: ignore[arg-type]
+    ("tear_sheets.runs: an Experiment", lambda w: w.rdb.tear_sheets([w.exp]), I),
+    ("tear_sheets.model: a Run", lambda w: w.rdb.tear_sheets([w.run], model=w.run), I),
+    ("tear_sheets.periods_per_year: 0", lambda w: w.rdb.tear_sheets([w.run], periods_per_year=0), I),
+    ("tear_sheets.risk_free: -1", lambda w: w.rdb.tear_sheets([w.run], risk_free=-1), I),
+    ("tear_sheets.omega_threshold: NaN", lambda w: w.rdb.tear_sheets(
+        [w.run], omega_threshold=float("nan")), I),
+    ("tear_sheets.top_drawdowns: 0", lambda w: w.rdb.tear_sheets([w.run], top_drawdowns=0), I),
+    ("tear_sheets.rolling_window: 1", lambda w: w.rdb.tear_sheets([w.run], rolling_window=1), I),
+    ("tear_sheets.points: a string", lambda w: w.rdb.tear_sheets([w.run], points="5"), I),  # type: ignore[arg-type]
     ("compare_equity.runs: an int", lambda w: w.rdb.compare_equity(5), I),
     ("compare_equity.runs: a triple", lambda w: w.rdb.compare_equity([(w.run, None, 1)]), I),
     ("compare_equity.column: a dict", lambda w: w.rdb.compare_equity([w.run], column={}), I),
@@ -426,6 +436,8 @@ NOT_FOUND: list[Case] = [
     ("trade_stats.model", lambda w: w.rdb.trade_stats(w.run, model=M), N),
     ("tear_sheet.run", lambda w: w.rdb.tear_sheet(M), N),
     ("tear_sheet.model", lambda w: w.rdb.tear_sheet(w.run, model=M), N),
+    ("tear_sheets.runs", lambda w: w.rdb.tear_sheets([w.run, M]), N),
+    ("tear_sheets.model", lambda w: w.rdb.tear_sheets([w.run], model=M), N),
     ("compare_equity.runs", lambda w: w.rdb.compare_equity([w.run, M]), N),
     ("run_stats.run", lambda w: w.rdb.run_stats(M), N),
     ("run_stats.model", lambda w: w.rdb.run_stats(w.run, model=M), N),

@@ -505,3 +505,35 @@ def test_a_million_points_in_sql(db: Database, rdb: ResultsDB, make_run: MakeRun
     assert math.isclose(sheet.benchmark.beta, np.cov(r, rb)[0, 1] / np.var(rb, ddof=1),
                         rel_tol=1e-9)
     assert math.isclose(sheet.distribution.var_95, float(np.quantile(r, 0.05)), rel_tol=1e-9)
+
+
+def test_several_runs_side_by_side(db: Database, rdb: ResultsDB, make_run: MakeRun) -> None:
+    curves = [random_walk(0, 60), irregular(1), random_walk(2, 80)]
+    runs = [store(db, make_run, c) for c in curves]
+    sheets = rdb.tear_sheets(runs, rolling_window=10, points=7, top_drawdowns=3)
+    assert len(sheets) == 3
+    for sheet, run, c in zip(sheets, runs, curves, strict=True):
+        assert sheet.benchmark.run_id == run.id
+        check_sheet(sheet, c, window=10, points=7, top=3)
+    f = sheets.frames()
+    assert list(f.statistics.index) == [r.id for r in runs]
+    assert f.statistics.loc[runs[1].id, "beta"] == sheets[1].benchmark.beta
+    assert f.statistics.loc[runs[1].id, "skew"] == sheets[1].distribution.skew
+    assert list(f.monthly_returns.columns) == list(range(1, 13))
+    for sheet in sheets:
+        for p in sheet.monthly_returns:
+            got = f.monthly_returns.loc[(sheet.benchmark.run_id, p.year), p.month]
+            assert got == p.strategy_return
+        for p in sheet.annual_returns:
+            assert f.annual_returns.loc[p.year, str(sheet.benchmark.run_id)] == p.strategy_return
+    filled = sum(len(s.monthly_returns) for s in sheets)
+    assert int(f.monthly_returns.notna().sum().sum()) == filled
+    with pytest.raises(NotFound):
+        rdb.tear_sheets([runs[0], "01900000-0000-7000-8000-000000000000"])
+    for bad in ("not a list", [], runs * 34):
+        with pytest.raises(InvalidInput) as info:
+            rdb.tear_sheets(bad)  # type: ignore[arg-type]
+        assert info.value.field == "runs"
+    with pytest.raises(InvalidInput) as info:
+        rdb.tear_sheets(runs, points=0)
+    assert info.value.field == "points"
