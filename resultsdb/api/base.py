@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -47,16 +48,25 @@ def encode_cursor(kind: str, value: Any, row_id: UUID) -> str:
 
 def decode_cursor(cursor: str, kind: str) -> tuple[Any, UUID]:
     """(after_value, after_id) of a cursor made for ``kind``; InvalidInput when it is not one."""
+    def read(payload: dict[str, Any]) -> tuple[Any, UUID]:
+        value = datetime.fromisoformat(payload["v"]) if payload["t"] == "dt" else payload["v"]
+        return value, UUID(payload["id"])
+    return _decoded(cursor, kind, read)
+
+
+def _decoded(cursor: object, kind: str, read: Callable[[dict[str, Any]], T],
+             mismatch: str | None = None) -> T:
+    """``read`` of the payload of a cursor made for ``kind``; InvalidInput naming cursor when
+    it is not a string, was made for another list (``mismatch`` says so), or is damaged."""
     if not isinstance(cursor, str):
         raise InvalidInput(f"cursor: must be the next_cursor string of a page, not "
                            f"{type(cursor).__name__}", field="cursor")
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if payload["k"] != kind:
-            raise ValueError(f"made for {payload['k']}, not {kind}")
-        value = datetime.fromisoformat(payload["v"]) if payload["t"] == "dt" else payload["v"]
-        return value, UUID(payload["id"])
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(mismatch or f"made for {payload['k']}, not {kind}")
+        return read(payload)
+    except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"cursor: not a valid cursor for this list ({exc})", field="cursor") from None
 
 
@@ -86,19 +96,13 @@ def encode_keyset(kind: str, values: list[Any], row_id: UUID) -> str:
 def decode_keyset(cursor: str, kind: str, count: int) -> tuple[list[Any], UUID]:
     """(values, id) of a cursor that ``encode_keyset`` made for ``kind``; InvalidInput
     when it is not one (another list's, another search's, or damaged)."""
-    if not isinstance(cursor, str):
-        raise InvalidInput(f"cursor: must be the next_cursor string of a page, not "
-                           f"{type(cursor).__name__}", field="cursor")
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if payload["k"] != kind:
-            raise ValueError("made for another search (its filter, order or experiments differ)")
+    def read(payload: dict[str, Any]) -> tuple[list[Any], UUID]:
         values = [None if v is None else _TAGS[v[0]][2](v[1]) for v in payload["v"]]
         if len(values) != count:
             raise ValueError(f"holds {len(values)} values, not {count}")
         return values, UUID(payload["id"])
-    except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"cursor: not a valid cursor for this list ({exc})", field="cursor") from None
+    return _decoded(cursor, kind, read,
+                    "made for another search (its filter, order or experiments differ)")
 
 
 class Base:

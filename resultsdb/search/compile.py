@@ -156,10 +156,12 @@ class Compiler:
             return value
         if kind is UUID:
             try:
-                return UUID(str(value)) if isinstance(value, str) else _raise()
+                if isinstance(value, str):
+                    return UUID(value)
             except ValueError:
-                raise InvalidInput(f"{where} is a run or experiment id (a UUID); got {value!r}",
-                                   field=self.field) from None
+                pass
+            raise InvalidInput(f"{where} is a run or experiment id (a UUID); got {value!r}",
+                               field=self.field)
         return as_timestamp(value, where=where, field=self.field)
 
     # -- statements ------------------------------------------------------------------
@@ -260,8 +262,7 @@ class Compiler:
             test = self._json_test(c, node, sql.Identifier("r", "tags"))
             if isinstance(node, IsNull):
                 return test if node.negated else c.frag("not", item=test)
-            contains = (isinstance(node, Compare) and node.op == "="
-                        and not any(part.isdigit() for part in node.key.path))
+            contains = isinstance(node, Compare) and node.op == "=" and _containable(node.key.path)
             # Containment is never null (tags is not null) and keeps the GIN index usable.
             return test if contains else c.frag("known", item=test)
         return self._attribute(c, node)
@@ -291,11 +292,8 @@ class Compiler:
         return c.frag(prefix + "metric_compare", key=c.bind(name), op=_OPS[node.op], value=value)
 
     def _params(self, c: _Composer, node: Compare | In | IsNull | Like) -> sql.Composable:
-        if isinstance(node, Compare) and node.op == "=" and not any(
-                part.isdigit() for part in node.key.path):
-            nested: Any = self._value(node.key, node.value, node.op)
-            for part in reversed(node.key.path):
-                nested = {part: nested}
+        if isinstance(node, Compare) and node.op == "=" and _containable(node.key.path):
+            nested = _nested(node.key.path, self._value(node.key, node.value, node.op))
             return c.frag("params_contains", value=c.bind(Jsonb([nested])))
         test = self._json_test(c, node, sql.Identifier("d", "doc"))
         name = "params_absent" if isinstance(node, IsNull) and not node.negated else "params"
@@ -322,12 +320,10 @@ class Compiler:
             return c.join("and", [present, c.frag("not", item=test)])
         value = self._value(node.key, node.value, node.op)
         if node.op == "=":
-            if any(part.isdigit() for part in path):  # an array index: containment won't do
+            if not _containable(node.key.path):
                 return c.frag("json_equals", doc=doc, path=c.bind(path), value=c.bind(Jsonb(value)))
-            nested: Any = value
-            for part in reversed(path):
-                nested = {part: nested}
-            return c.frag("json_contains", doc=doc, value=c.bind(Jsonb(nested)))
+            return c.frag("json_contains", doc=doc,
+                          value=c.bind(Jsonb(_nested(node.key.path, value))))
         if node.op == "!=":
             return c.frag("json_not_equals", doc=doc, path=c.bind(path), value=c.bind(Jsonb(value)))
         if isinstance(value, str):
@@ -379,5 +375,14 @@ def as_timestamp(value: Any, *, where: str, field: str) -> datetime:
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
-def _raise() -> UUID:
-    raise ValueError("not a string")
+def _containable(path: Sequence[str]) -> bool:
+    """Whether equality at ``path`` can be JSON containment: not through an array index
+    (containment does not reach into arrays by position)."""
+    return not any(part.isdigit() for part in path)
+
+
+def _nested(path: Sequence[str], value: Any) -> Any:
+    """``value`` under ``path``: ("a", "b"), 1 -> {"a": {"b": 1}}."""
+    for part in reversed(path):
+        value = {part: value}
+    return value
